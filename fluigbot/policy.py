@@ -40,7 +40,7 @@ class Window:
     holidays: str = "BR"
 
     def __post_init__(self) -> None:
-        problems = _window_problems(self)
+        problems = _window_problems(self.days, self.start, self.end, self.timezone, self.holidays)
         if problems:
             raise ConfigError(problems[0], problems=problems)
 
@@ -80,10 +80,11 @@ class Window:
                 else:
                     problems.append(f"send.window.{key}: must be a string")
         if not problems:
-            try:
-                return cls(**fields)
-            except ConfigError as exc:
-                problems.extend(exc.problems)
+            return cls(**fields)
+        # Report the keys that parsed but are still wrong too, so one run shows every problem.
+        bad = {p.split(":")[0].removeprefix("send.window.") for p in problems}
+        checked = {k: (None if k in bad else fields.get(k, getattr(cls, k))) for k in _WINDOW_KEYS}
+        problems += _window_problems(**checked)
         raise ConfigError(problems[0], problems=problems)
 
 
@@ -99,25 +100,34 @@ def _parse_time(value: object) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def _window_problems(w: Window) -> list[str]:
+def _window_problems(
+    days: tuple[str, ...] | None,
+    start: time | None,
+    end: time | None,
+    timezone: str | None,
+    holidays: str | None,
+) -> list[str]:
+    """Every problem with these values; None marks a value already reported as unreadable."""
     problems: list[str] = []
-    if not w.days:
+    if days is not None:
+        if not days:
+            problems.append(
+                "send.window.days: no day left to send on (set send.quiet_hours = false instead)"
+            )
+        elif unknown := [d for d in days if d not in DAY_NAMES]:
+            problems.append(f"send.window.days: unknown day {unknown[0]!r}")
+    if start is not None and end is not None and start >= end:
         problems.append(
-            "send.window.days: no day left to send on (set send.quiet_hours = false instead)"
+            f"send.window.start: {start:%H:%M} must be before send.window.end ({end:%H:%M})"
         )
-    elif unknown := [d for d in w.days if d not in DAY_NAMES]:
-        problems.append(f"send.window.days: unknown day {unknown[0]!r}")
-    if w.start >= w.end:
+    if timezone is not None:
+        try:
+            _zone(timezone)
+        except ConfigError as exc:
+            problems.append(exc.message)
+    if holidays and holidays.upper() not in holidays_lib.list_supported_countries():
         problems.append(
-            f"send.window.start: {w.start:%H:%M} must be before send.window.end ({w.end:%H:%M})"
-        )
-    try:
-        _zone(w.timezone)
-    except ConfigError as exc:
-        problems.append(exc.message)
-    if w.holidays and w.holidays.upper() not in holidays_lib.list_supported_countries():
-        problems.append(
-            f"send.window.holidays: {w.holidays!r} is not a country the holidays package knows"
+            f"send.window.holidays: {holidays!r} is not a country the holidays package knows"
             ' (use "BR", or "" for none)'
         )
     return problems
