@@ -77,8 +77,9 @@ class RateLimiter:
         while True:
             now = self._clock()
             slot = self._reserve(now)
-            if slot > now:
+            while now < slot:  # a sleep may end a hair early (clock resolution): never start early
                 await self._sleep(slot - now)
+                now = self._clock()
             if self._paused_until <= slot:
                 return
             # A pause began after the slot was reserved: the slot is void, queue again.
@@ -110,8 +111,9 @@ class RecipientSpacing:
         self._calls += 1
         if self._calls % self._PRUNE_EVERY == 0:  # forget recipients whose spacing has passed
             self._next = {k: t for k, t in self._next.items() if t > now}
-        if slot > now:
+        while now < slot:
             await self._sleep(slot - now)
+            now = self._clock()
 
 
 def backoff(
