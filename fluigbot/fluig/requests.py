@@ -1,0 +1,260 @@
+"""Reading requests from Fluig's v2 listing, page by page, and parsing them into FluigRequest.
+
+`GET /process-management/api/v2/requests` (findRequests in fluig-process-management.swagger.json):
+`processId` repeated, `status`, `initialStartDate`, `expand=formFields&expand=requester&
+expand=currentMovements`, `order=processInstanceId`, `page`/`pageSize`, following `hasNext`.
+One HTTP call per page, never one per request. Pages are yielded one at a time so the caller can
+record page N before page N+1 is asked for: a failure on page 7 leaves pages 1-6 recorded.
+
+Ordering by ascending processInstanceId keeps paging stable while new requests arrive: they land
+after the last page instead of shifting earlier pages.
+
+An item without a usable `processInstanceId` cannot be keyed in the journal, so it is skipped,
+counted through `on_invalid(page, index, reason)` and logged (without its content); the rest of
+the page and the next pages are still read. One odd row must not stop every other requester from
+being contacted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fluigbot.errors import RemoteError
+from fluigbot.fluig.client import FluigClient, FluigHTTPError
+from fluigbot.models import FluigRequest
+
+__all__ = [
+    "REQUESTS_PATH",
+    "InvalidItem",
+    "format_fluig_datetime",
+    "iter_requests",
+    "parse_fluig_datetime",
+    "parse_request",
+]
+
+log = logging.getLogger("fluigbot.fluig")
+
+REQUESTS_PATH = "/process-management/api/v2/requests"
+FLUIG_ZONE = ZoneInfo("America/Sao_Paulo")  # for the rare date that comes without an offset
+MAX_PAGE_SIZE = 1000  # the spec's maximum
+
+
+class InvalidItem(ValueError):
+    """A listing item that cannot become a FluigRequest (the reason never holds its content)."""
+
+
+def iter_requests(
+    client: FluigClient,
+    *,
+    source: str,
+    process_ids: Sequence[str],
+    since: datetime | None,
+    min_id: int | None = None,
+    page_size: int = 500,
+    status: str | Sequence[str] | None = "OPEN",
+    on_page: Callable[[int, int], None] | None = None,
+    on_invalid: Callable[[int, int, str], None] | None = None,
+    current_movements: bool = True,
+) -> Iterator[list[FluigRequest]]:
+    """Yields the requests of each page (a list, possibly empty) in processInstanceId order.
+
+    `since` filters by start date (initialStartDate; a naive datetime is São Paulo time).
+    `min_id` filters by processInstanceId >= min_id (initialProcessInstanceId). `on_page(page,
+    items)` is called for each page read. `current_movements=False` asks for `activities`
+    instead (Fluig 1.8 has no currentMovements); when True and Fluig answers 400 to the first
+    page, the page is asked again with `activities`, once.
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    params: dict[str, Any] = {
+        "processId": list(process_ids),
+        "expand": [
+            "formFields",
+            "requester",
+            "currentMovements" if current_movements else "activities",
+        ],
+        "order": "processInstanceId",
+        "pageSize": page_size,
+    }
+    if status:
+        params["status"] = [status] if isinstance(status, str) else list(status)
+    if since is not None:
+        params["initialStartDate"] = format_fluig_datetime(since)
+    if min_id is not None:
+        params["initialProcessInstanceId"] = min_id
+
+    page = 1
+    previous_ids: list[str] | None = None
+    while True:
+        params["page"] = page
+        try:
+            data = client.get_json(REQUESTS_PATH, params, context=f"page {page}")
+        except FluigHTTPError as exc:
+            if not (
+                exc.status_code == 400 and page == 1 and "currentMovements" in params["expand"]
+            ):
+                raise
+            log.info("Fluig refused expand=currentMovements; asking for activities (Fluig 1.8)")
+            params["expand"] = ["formFields", "requester", "activities"]
+            data = client.get_json(REQUESTS_PATH, params, context=f"page {page}")
+        items = data.get("items")
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise RemoteError(
+                f"Fluig's listing has no list of items at {REQUESTS_PATH} (page {page})."
+            )
+        requests: list[FluigRequest] = []
+        for index, item in enumerate(items):
+            try:
+                requests.append(parse_request(item, source))
+            except InvalidItem as exc:
+                log.warning("Skipped item %d of page %d: %s", index, page, exc)
+                if on_invalid is not None:
+                    on_invalid(page, index, str(exc))
+        ids = [r.request_id for r in requests]
+        if ids and ids == previous_ids:
+            # A server that ignores `page` would otherwise be read forever.
+            raise RemoteError(
+                f"Fluig served page {page} identical to page {page - 1} at {REQUESTS_PATH}."
+            )
+        previous_ids = ids
+        if on_page is not None:
+            on_page(page, len(items))
+        yield requests
+        has_next = data.get("hasNext")
+        if not items or has_next is False or (has_next is None and len(items) < page_size):
+            return
+        page += 1
+
+
+def parse_request(item: Mapping[str, Any], source: str) -> FluigRequest:
+    """One v2 `Request` object -> FluigRequest. Tolerant of nulls, exact about the key."""
+    if not isinstance(item, Mapping):
+        raise InvalidItem("item is not an object")
+    request_id = _as_int(item.get("processInstanceId"))
+    if request_id is None:
+        raise InvalidItem("item has no usable processInstanceId")
+    requester = item.get("requester")
+    name = requester.get("name") if isinstance(requester, Mapping) else None
+    name = (name.strip() or None) if isinstance(name, str) else None
+    state, thread, movement = _current_position(item)
+    process_id = item.get("processId")
+    status = item.get("status")
+    return FluigRequest(
+        source=source,
+        request_id=str(request_id),
+        process_id=process_id if isinstance(process_id, str) else "",
+        requester_name=name,
+        start_date=parse_fluig_datetime(item.get("startDate")),
+        status=status if isinstance(status, str) else None,
+        fields=form_fields(item.get("formFields")),
+        form_id=_as_int(item.get("formId")),
+        form_record_id=_as_int(item.get("formRecordId")),
+        state_sequence=state,
+        thread_sequence=thread,
+        movement_sequence=movement,
+    )
+
+
+def form_fields(raw: Any) -> dict[str, str]:
+    """formFields as the spec's list of {field, value}, or as a {name: value} map; null -> {}."""
+    if isinstance(raw, Mapping):
+        pairs: list[tuple[Any, Any]] = list(raw.items())
+    elif isinstance(raw, list):
+        pairs = [
+            (entry.get("field", entry.get("fieldId")), entry.get("value"))
+            for entry in raw
+            if isinstance(entry, Mapping)
+        ]
+    else:
+        return {}
+    return {str(k): field_text(v) for k, v in pairs if isinstance(k, str) and k}
+
+
+def field_text(value: Any) -> str:
+    """A form value as text: null -> "", booleans as Fluig writes them ("true"/"false")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _current_position(item: Mapping[str, Any]) -> tuple[int | None, int | None, int | None]:
+    """(state sequence, thread sequence, movement sequence) of the current activity.
+
+    From currentMovements (2.0) or the active entries of activities (1.8). With parallel
+    threads, the main thread (0) wins, else the first active one.
+    """
+    for key in ("currentMovements", "activities"):
+        moves = item.get(key)
+        if not isinstance(moves, list):
+            continue
+        active = [m for m in moves if isinstance(m, Mapping) and m.get("active") is not False]
+        if key == "activities":
+            active = [m for m in active if m.get("active") is True]
+        if not active:
+            continue
+        main = next((m for m in active if _as_int(m.get("threadSequence")) == 0), active[0])
+        state = main.get("state")
+        seq = _as_int(state.get("sequence")) if isinstance(state, Mapping) else None
+        if seq is None:
+            seq = _as_int(main.get("stateSequence"))
+        return seq, _as_int(main.get("threadSequence")), _as_int(main.get("movementSequence"))
+    return None, None, None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_fluig_datetime(value: Any) -> datetime | None:
+    """Fluig's dates -> aware datetime, or None when absent or unreadable.
+
+    Seen: `2026-07-08T16:02:06.652-0400` (offset without colon), `...+0000`, `...Z`, RFC 3339,
+    and epoch milliseconds (datasets). No offset means São Paulo time.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return parse_fluig_datetime(int(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = datetime.strptime(text, "%d/%m/%Y %H:%M")
+        except ValueError:
+            log.debug("Unreadable Fluig date (%d chars)", len(text))
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=FLUIG_ZONE)
+
+
+def format_fluig_datetime(moment: datetime) -> str:
+    """A query-parameter date Fluig and the spec (date-time) both accept: UTC with `Z`."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=FLUIG_ZONE)
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
