@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
@@ -45,7 +46,7 @@ class Window:
             raise ConfigError(problems[0], problems=problems)
 
     @classmethod
-    def from_config(cls, table: dict[str, Any]) -> Window:
+    def from_config(cls, table: Mapping[str, Any]) -> Window:
         """Build from the `[send.window]` table; a key left out keeps its default.
 
         Raises ConfigError whose `problems` name each bad dotted key (`send.window.start`, ...).
