@@ -321,8 +321,11 @@ def load(path: Path) -> Settings:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        detail = str(exc).replace(
+            "(at end of document)", f"(at line {text.count(chr(10)) + 1}, the end of the file)"
+        )
         raise ConfigError(
-            f"config {path} is not valid TOML: {exc}. Fix it, or write a new one with "
+            f"config {path} is not valid TOML: {detail}. Fix it, or write a new one with "
             "`fluigbot config init --force`."
         ) from None
     return from_dict(data, path=path, text=text)

@@ -162,7 +162,7 @@ def deep_check(settings: Settings) -> None:
     try:
         from fluigbot.templates import check_message
     except ImportError:  # templates not built yet
-        check_message = None  # type: ignore[assignment]
+        check_message = None
     for where, message in messages:
         if check_message is None:
             break

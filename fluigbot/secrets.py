@@ -72,7 +72,7 @@ class Keyring:
             )
         if "error" in box:
             raise _keyring_error(box["error"], what)
-        return box.get("value")  # type: ignore[no-any-return]
+        return box.get("value")  # type: ignore[return-value]
 
     def backend(self) -> Any:
         if self._backend is None:
