@@ -210,7 +210,8 @@ def _digits_candidate(digits: str, plus: bool, allow_foreign: bool) -> _Cand:
 # --- text clean-up --------------------------------------------------------------------------
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
-_DASHES.update(dict.fromkeys(map(ord, "\u00a0\u2007\u202f\t\r\n"), " "))
+_DASHES.update(dict.fromkeys(map(ord, "\u00a0\u2007\u202f\t"), " "))
+_DASHES.update(dict.fromkeys(map(ord, "\r\n\u2028"), " / "))  # one number per line
 _ZERO_XX = re.compile(r"0\s*[xX]\s*[xX]")
 # 00 55 at the start or after a space/punctuation, never inside a number (3456-0055).
 _IDD_55 = re.compile(r"(?<![^\s:;,/|(])00\s*55")
