@@ -68,6 +68,14 @@ class Call:
     status: int  # what the simulator answered (0 when it dropped the connection)
 
 
+@dataclass(frozen=True)
+class _Secrets:
+    """What oauthlib's signing function reads from a client."""
+
+    client_secret: str
+    resource_owner_secret: str
+
+
 @dataclass
 class _Fault:
     kind: str
@@ -228,7 +236,8 @@ class FluigSimulator:
             return False
         try:
             oauth = {
-                k: oauth_utils.unescape(v) for k, v in oauth_utils.parse_authorization_header(header)
+                k: oauth_utils.unescape(v)
+                for k, v in oauth_utils.parse_authorization_header(header)
             }
             params = oauth_signature.collect_parameters(
                 uri_query=urlsplit(req.target).query, headers={"Authorization": header}
@@ -249,7 +258,9 @@ class FluigSimulator:
         base = oauth_signature.signature_base_string(
             req.method, base_uri, oauth_signature.normalize_parameters(params)
         )
-        expected = oauth_signature.sign_hmac_sha1(base, self.consumer_secret, self.token_secret)
+        expected = oauth_signature.sign_hmac_sha1_with_client(
+            base, _Secrets(self.consumer_secret, self.token_secret)
+        )
         if not hmac.compare_digest(expected, oauth.get("oauth_signature", "")):
             return False
         with self._lock:

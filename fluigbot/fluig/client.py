@@ -5,6 +5,7 @@ into the error tree (fluigbot/errors.py).
 - 200 with an HTML page      -> FluigLoginPage (exit 4), never parsed
 - 3xx to a login page        -> FluigLoginPage; any other redirect -> RemoteError
 - 5xx/429, timeouts, refused -> retried with backoff (injected `sleep`), then RemoteError (exit 5)
+- a ca_bundle that cannot be read -> ConfigError (exit 2)
 - other 4xx                  -> FluigHTTPError (a RemoteError carrying `status_code`)
 - malformed/truncated JSON   -> RemoteError naming the endpoint and the context (e.g. "page 7")
 
@@ -24,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from fluigbot.errors import AuthRejected, FluigLoginPage, RemoteError
+from fluigbot.errors import AuthRejected, ConfigError, FluigLoginPage, RemoteError
 from fluigbot.fluig.auth import FluigCredentials, OAuth1Auth
 
 __all__ = ["DEFAULT_TIMEOUT", "FluigClient", "FluigCredentials", "FluigHTTPError"]
@@ -84,7 +85,7 @@ class FluigClient:
             self._http = client
         else:
             # Verification is never off: the OS trust store by default (company CAs), or a bundle.
-            verify: ssl.SSLContext | str = str(ca_bundle) if ca_bundle else _truststore_context()
+            verify = _ca_bundle_context(ca_bundle) if ca_bundle else _truststore_context()
             self._http = httpx.Client(
                 transport=transport,
                 timeout=timeout,
@@ -257,6 +258,16 @@ def _error_code(response: httpx.Response) -> str:
         return ""
     code = data.get("code") if isinstance(data, dict) else None
     return f" ({code})" if isinstance(code, str) and re.fullmatch(r"[\w.\-]{1,80}", code) else ""
+
+
+def _ca_bundle_context(path: str | Path) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError):
+        raise ConfigError(
+            f"fluig.ca_bundle ({path}) cannot be read as a PEM certificate bundle.",
+            hint="Point it at the company CA's PEM file.",
+        ) from None
 
 
 def _truststore_context() -> ssl.SSLContext:
