@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -61,6 +63,17 @@ class AppState:
 
             self._secrets = Secrets()
         return self._secrets
+
+    @contextmanager
+    def progress(self, label: str) -> Iterator[Callable[[str], None]]:
+        """A status line on stderr while work runs (a terminal only); yields an updater."""
+        from fluigbot.cli.output import stderr_is_tty
+
+        if self.out.quiet or not stderr_is_tty():
+            yield lambda text: None
+            return
+        with self.out.err.status(label) as status:
+            yield lambda text: status.update(f"{label}: {text}")
 
     def state_dir(self) -> Path:
         from fluigbot.config import state_dir

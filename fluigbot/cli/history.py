@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fluigbot.cli.app import not_available
+from fluigbot.cli.app import get_state
 
 
 def history(
@@ -16,4 +16,31 @@ def history(
     reveal: bool = typer.Option(False, "--reveal", help="Show full phone numbers (logged)."),
 ) -> None:
     """List journal entries, newest first."""
-    not_available("history")
+    from fluigbot.cli.render import history_table
+    from fluigbot.journal import STATUSES
+    from fluigbot.timeparse import parse_since
+
+    st = get_state()
+    bad = [s for s in status if s not in STATUSES]
+    if bad:
+        raise typer.BadParameter(
+            f"unknown status {', '.join(bad)}; use one of {', '.join(STATUSES)}",
+            param_hint="--status",
+        )
+    journal = st.journal()
+    entries = journal.select(
+        statuses=status,
+        request_ids=[request] if request else (),
+        since=parse_since(since) if since else None,
+        limit=limit,
+    )
+    if reveal:
+        with journal.locked():
+            journal.log_access("history --reveal", f"{len(entries)} entries shown unmasked")
+    if json_out:
+        st.out.json([e.to_json(reveal=reveal) for e in entries])
+        return
+    if not entries:
+        st.out.info("No entries.")
+        return
+    history_table(st.out, entries, reveal=reveal)

@@ -1,0 +1,244 @@
+"""The way in (what `fetch` runs): source -> normalize -> policy -> journal.
+
+Each page is recorded before the next one is asked for, so a failure on page 7 keeps pages 1-6.
+Recording is idempotent: a known request changes nothing, except that a skipped one whose phone
+was fixed in Fluig becomes pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fluigbot.config import Settings
+from fluigbot.errors import FluigbotError
+from fluigbot.models import FluigRequest
+
+if TYPE_CHECKING:
+    from fluigbot.fluig.client import FluigClient
+    from fluigbot.journal import Entry, Journal
+
+
+@dataclass
+class FetchReport:
+    read: int = 0
+    new: int = 0  # recorded pending (including a skipped one whose phone is now usable)
+    known: int = 0  # already in the journal, unchanged
+    skipped: int = 0  # recorded skipped, with a reason
+    updated: int = 0  # of `new`: skipped before, pending now
+    invalid: int = 0  # rows the source could not key (no request number): logged, not recorded
+    pages: int = 0
+    entries: list[Entry] = field(default_factory=list)  # what this run recorded
+
+    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "known": self.known,
+            "skipped": self.skipped,
+            "updated": self.updated,
+            "invalid": self.invalid,
+            "read": self.read,
+            "requests": [e.to_json(reveal=reveal) for e in self.entries],
+        }
+
+
+@dataclass(frozen=True)
+class Assessed:
+    status: str  # pending | skipped
+    reason: str | None
+    phone: str | None
+    phone_masked: str | None
+    name: str | None
+    description: str | None
+
+
+def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Assessed:
+    """What fetch records for one request: the phone normalized, and a skip reason if any."""
+    from fluigbot import phones
+    from fluigbot.policy import consent_given
+
+    fields = settings.fields_for(req.process_id)
+    name = (req.fields.get(fields.name) or "").strip() or req.requester_name or None
+    description = (req.fields.get(fields.description) or None) if fields.description else None
+    result = phones.pick(
+        [req.fields.get(f) for f in fields.phone], allow_foreign=settings.send.allow_foreign
+    )
+    if result.e164 is None:
+        return Assessed("skipped", result.reason, None, None, name, description)
+    masked = phones.mask(result.e164)
+    reason: str | None = None
+    wb = settings.fluig.writeback
+    if wb.mode == "form_field" and (req.fields.get(wb.field) or "").strip():
+        reason = "already_contacted"  # another machine (or a person) already marked it
+    elif fields.consent and not consent_given(req.fields.get(fields.consent)):
+        reason = "no_consent"
+    elif journal.is_opted_out(result.e164):
+        reason = "opted_out"
+    status = "skipped" if reason else "pending"
+    return Assessed(status, reason, result.e164, masked, name, description)
+
+
+def record_pages(
+    journal: Journal,
+    settings: Settings,
+    pages: Iterable[list[FluigRequest]],
+    *,
+    limit: int | None = None,
+    on_progress: Callable[[FetchReport], None] | None = None,
+) -> FetchReport:
+    """Record every request of every page; the journal lock must be held."""
+    report = FetchReport()
+    cursors: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        for page in pages:
+            report.pages += 1
+            for req in page:
+                if limit is not None and report.read >= limit:
+                    break
+                _record_one(journal, settings, req, report)
+                _advance(cursors, req)
+            if on_progress is not None:
+                on_progress(report)
+            if limit is not None and report.read >= limit:
+                break
+    except FluigbotError as exc:
+        if report.read:
+            exc.message = (
+                f"{exc.message} Stopped after page {report.pages}: the {report.read} request(s) "
+                "read before it are recorded."
+            )
+        raise
+    finally:
+        for (source, process_id), data in cursors.items():
+            _save_cursor(journal, source, process_id, data)
+    return report
+
+
+def _record_one(
+    journal: Journal, settings: Settings, req: FluigRequest, report: FetchReport
+) -> None:
+    report.read += 1
+    a = assess(req, settings, journal)
+    outcome = journal.record_fetched(
+        req,
+        phone=a.phone,
+        phone_masked=a.phone_masked,
+        name=a.name,
+        description=a.description,
+        status=a.status,
+        reason=a.reason,
+    )
+    if outcome == "known":
+        report.known += 1
+        return
+    if outcome == "updated":
+        report.updated += 1
+    if a.status == "pending":
+        report.new += 1
+    else:
+        report.skipped += 1
+    entry = journal.get((req.source, req.request_id))
+    if entry is not None:
+        report.entries.append(entry)
+
+
+def _advance(cursors: dict[tuple[str, str], dict[str, Any]], req: FluigRequest) -> None:
+    data = cursors.setdefault((req.source, req.process_id), {})
+    try:
+        number = int(req.request_id)
+    except ValueError:
+        number = None
+    if number is not None and number > data.get("max_id", -1):
+        data["max_id"] = number
+    if req.start_date is not None:
+        start = req.start_date.astimezone(UTC).isoformat()
+        if start > data.get("last_start", ""):
+            data["last_start"] = start
+
+
+def _save_cursor(journal: Journal, source: str, process_id: str, data: dict[str, Any]) -> None:
+    old = journal.cursor(source, process_id) or {}
+    merged = dict(old)
+    if data.get("max_id", -1) > old.get("max_id", -1):
+        merged["max_id"] = data["max_id"]
+    if data.get("last_start", "") > old.get("last_start", ""):
+        merged["last_start"] = data["last_start"]
+    if merged != old:
+        journal.set_cursor(source, process_id, merged)
+
+
+def incremental_since(
+    journal: Journal,
+    source: str,
+    process_ids: Sequence[str],
+    *,
+    overlap: timedelta,
+) -> datetime | None:
+    """Where an incremental fetch starts: the oldest of the processes' last start dates, minus
+    the overlap (requests committed late are not missed). None: read everything."""
+    starts: list[datetime] = []
+    for pid in process_ids:
+        cursor = journal.cursor(source, pid)
+        if not cursor or not cursor.get("last_start"):
+            return None  # a process never read: read it all
+        starts.append(datetime.fromisoformat(cursor["last_start"]))
+    return (min(starts) - overlap) if starts else None
+
+
+def file_pages(path: Path, *, page_size: int = 500) -> Iterator[list[FluigRequest]]:
+    from fluigbot.fluig.exports import read_export
+
+    page: list[FluigRequest] = []
+    for req in read_export(path):
+        page.append(req)
+        if len(page) >= page_size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def api_pages(
+    client: FluigClient,
+    settings: Settings,
+    journal: Journal,
+    *,
+    process_ids: Sequence[str],
+    since: datetime | None,
+    full: bool,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Iterator[list[FluigRequest]]:
+    """The configured Fluig source (api or dataset), incremental unless `since` or `full`."""
+    source = settings.fluig.base_url
+    if settings.fluig.source == "dataset":
+        from fluigbot.fluig.datasets import iter_dataset
+
+        ds = settings.fluig.dataset
+        yield from iter_dataset(
+            client,
+            source=source,
+            dataset=ds.name,
+            fields=list(ds.fields) or None,
+            constraints=list(ds.constraints),
+            process_id=process_ids[0] if len(process_ids) == 1 else "",
+            on_page=on_page,
+        )
+        return
+    from fluigbot.fluig.requests import iter_requests
+
+    if since is None and not full:
+        since = incremental_since(
+            journal, source, process_ids, overlap=timedelta(hours=settings.fluig.overlap_hours)
+        )
+    yield from iter_requests(
+        client,
+        source=source,
+        process_ids=process_ids,
+        since=since,
+        page_size=settings.fluig.page_size,
+        status=settings.fluig.status or None,
+        on_page=on_page,
+    )
