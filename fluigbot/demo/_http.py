@@ -101,6 +101,7 @@ class LoopbackServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms stall
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from fluigbot.demo.fluig_sim import FluigSimulator, sample_item
@@ -96,14 +97,25 @@ class PrismServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def errors(self) -> list[str]:
+    def mark(self) -> int:
+        """Where the log ends now: pass it to `errors(since=...)` to see one test's findings."""
+        self.violations.clear()
+        return len(self.log())
+
+    def errors(self, since: int = 0) -> list[str]:
         """Validation problems Prism reported: its log lines and the sl-violations headers."""
         found = [
             line
-            for line in self.log().splitlines()
+            for line in self.log()[since:].splitlines()
             if "Violation:" in line or ("[VALIDATOR]" in line and "error" in line.split())
         ]
         return found + self.violations
+
+    def watch(self, response: httpx.Response) -> None:
+        """An httpx response hook that keeps every sl-violations header."""
+        header = response.headers.get("sl-violations")
+        if header:
+            self.violations.append(header)
 
 
 def flatten_swagger2(spec_path: Path, out_dir: Path) -> Path:
