@@ -131,6 +131,10 @@ def _classify_br(nsn: str) -> _Cand:
     if _is_placeholder(nsn):
         return _Cand("placeholder")
     n = len(nsn)
+    if n == 9 and nsn[0] == "9":
+        # A mobile without DDD, even "90011-5102", which the metadata would read as a 0900 line:
+        # nobody gives a premium-rate number as their contact.
+        return _Cand("missing_area_code", nsn=nsn)
     if any(p.fullmatch(nsn) for p in _NON_PERSONAL):
         return _Cand("non_personal")
     if n == 11:
@@ -146,8 +150,6 @@ def _classify_br(nsn: str) -> _Cand:
             # An old mobile without the 9, or a legacy SME (radio) number: never add a 9.
             return _Cand("missing_ninth_digit", nsn=nsn)
         return _Cand("invalid", nsn=nsn)
-    if n == 9 and nsn[0] == "9":
-        return _Cand("missing_area_code", nsn=nsn)
     if n == 8:
         if nsn[0] in "2345":
             return _Cand("local_landline")

@@ -91,6 +91,7 @@ CASES: list[tuple[str | None, str]] = [
     ("(11) 7345-6789", "missing_ninth_digit"),  # legacy radio (SME) range
     ("98765-4321", "missing_area_code"),
     ("987654321", "missing_area_code"),
+    ("90011-5102", "missing_area_code"),  # not a 0900 line
     ("8765-4321", "missing_area_code"),
     ("3456-7890", "missing_area_code"),
     ("cel 98765-4321", "missing_area_code"),

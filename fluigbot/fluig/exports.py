@@ -216,14 +216,14 @@ class _Builder:
         if not extra and all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             return None
 
-        def core(attr: str) -> object:
-            i = cols.core.get(attr)
-            value = cells[i] if i is not None and i < len(cells) else None
-            if (value is None or value == "") and extra:
-                value = extra.get(attr)
-            return value
-
-        raw_id = as_text(core("request_id"))
+        width = len(cells)
+        core: dict[str, object] = {a: cells[i] if i < width else None for a, i in cols.core.items()}
+        if extra:
+            for attr, value in extra.items():
+                if attr != "fields" and core.get(attr) in (None, ""):
+                    core[attr] = value
+        get = core.get
+        raw_id = as_text(get("request_id"))
         if not raw_id:
             raise UsageError(
                 f"{self.file} {where}: no processInstanceId value; fill it in or delete the row."
@@ -236,25 +236,25 @@ class _Builder:
                 f"{self.file} {where}: processInstanceId is not a whole number; "
                 "check that the columns line up with the header."
             )
-        process_id = as_text(core("process_id")) or self.default_process_id
+        process_id = as_text(get("process_id")) or self.default_process_id
         if not process_id:
             raise UsageError(
                 f"{self.file} {where}: no processId value; fill it in, or name the process "
                 "with --process ID."
             )
-        status = as_text(core("status")) or None
+        status = as_text(get("status")) or None
         if status in _DATASET_STATUS:
             status = _DATASET_STATUS[status]
-        fields = {name: as_text(cells[i]) if i < len(cells) else "" for i, name in cols.fields}
+        fields = {name: as_text(cells[i]) if i < width else "" for i, name in cols.fields}
         if extra and "fields" in extra:
             fields.update(extra["fields"])  # type: ignore[call-overload]
-        ints = {attr: _as_int(core(attr)) for attr in _INT_FIELDS}
+        ints = {attr: _as_int(core[attr]) for attr in _INT_FIELDS if attr in core}
         return FluigRequest(
             source=self.source,
             request_id=raw_id,
             process_id=process_id,
-            requester_name=as_text(core("requester_name")) or None,
-            start_date=parse_date(core("start_date")),
+            requester_name=as_text(get("requester_name")) or None,
+            start_date=parse_date(get("start_date")),
             status=status,
             fields=fields,
             **ints,
