@@ -188,11 +188,16 @@ def incremental_since(
     return (min(starts) - overlap) if starts else None
 
 
-def file_pages(path: Path, *, page_size: int = 500) -> Iterator[list[FluigRequest]]:
+def file_pages(
+    path: Path, *, process_ids: Sequence[str] = (), page_size: int = 500
+) -> Iterator[list[FluigRequest]]:
+    """An export file in pages. With exactly one process named, rows without a processId
+    column belong to it."""
     from fluigbot.fluig.exports import read_export
 
+    default = process_ids[0] if len(process_ids) == 1 else None
     page: list[FluigRequest] = []
-    for req in read_export(path):
+    for req in read_export(path, default_process_id=default):
         page.append(req)
         if len(page) >= page_size:
             yield page

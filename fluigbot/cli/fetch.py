@@ -39,7 +39,7 @@ def fetch(
     process_ids = list(process) or list(settings.fluig.process_ids)
     client = None
     if path is not None:
-        pages = intake.file_pages(path)
+        pages = intake.file_pages(path, process_ids=process_ids)
     else:
         if not process_ids:
             raise ConfigError(
