@@ -1,0 +1,167 @@
+"""Records as TOML blocks, and files made of blocks (day segments, open-state files).
+
+A record is one flat TOML table written by tomli-w under an `[[r]]` header and closed by a
+`crc = "…"` line (CRC-32 of the text above it). A block without its closing line is a torn append:
+readers skip it when it is the last one, the lock holder cuts it off. A checksum mismatch or a
+block that does not parse is a corrupt file: JournalError naming file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from fluigbot.errors import JournalError
+
+SCHEMA = 1
+FILE_HEADER = f"schema = {SCHEMA}\n"
+HEAD = "[[r]]\n"
+_CRC_TAIL = re.compile(r'\ncrc = "([0-9a-f]{8})"\n\Z')
+_PEEK = re.compile(r"^(seq|at|source|request_id|status|phone_ref|sent_at|mark_state) = (.*)$", re.M)
+_LINE_IN_MSG = re.compile(r"line (\d+)")
+# Header keys first, so a person reading the file sees what the record is about.
+_FIRST = ("seq", "at", "source", "request_id", "status")
+
+
+def dump_block(record: dict[str, Any]) -> str:
+    ordered = {k: record[k] for k in _FIRST}
+    ordered.update((k, v) for k, v in record.items() if k not in ordered and v is not None)
+    body = HEAD + tomli_w.dumps(ordered)
+    return body + f'crc = "{zlib.crc32(body.encode()):08x}"\n'
+
+
+def corrupt(path: Path | None, line: int, what: str) -> JournalError:
+    return JournalError(
+        f"journal file {path}, line {line}: {what}",
+        hint="It was edited by hand or damaged. Restore it from a backup; other files still work.",
+    )
+
+
+def _value(raw: str) -> Any:
+    if raw.startswith('"') and raw.endswith('"') and "\\" not in raw:
+        return raw[1:-1]
+    if raw.isdigit():
+        return int(raw)
+    return tomllib.loads("v = " + raw)["v"]
+
+
+@dataclass
+class Block:
+    """One record's text, with the header fields read cheaply; parsed in full on demand."""
+
+    text: str
+    path: Path | None
+    line: int
+    seq: int
+    at: str
+    source: str
+    request_id: str
+    status: str
+    phone_ref: str | None
+    sent_at: str | None
+    mark_state: str | None
+    _record: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.request_id)
+
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            try:
+                rec = tomllib.loads(self.text)["r"][0]
+            except (tomllib.TOMLDecodeError, KeyError, IndexError) as exc:
+                m = _LINE_IN_MSG.search(str(exc))
+                line = self.line + int(m.group(1)) - 1 if m else self.line
+                raise corrupt(self.path, line, f"not a journal record ({exc})") from None
+            rec.pop("crc", None)
+            self._record = rec
+        return self._record
+
+
+def make_block(text: str, path: Path | None = None, line: int = 0) -> Block:
+    """Check one complete block (checksum, header fields); JournalError when it is not sound."""
+    m = _CRC_TAIL.search(text)
+    if not m or int(m.group(1), 16) != zlib.crc32(text[: m.start() + 1].encode()):
+        raise corrupt(path, line, "record checksum mismatch")
+    fields: dict[str, Any] = {}
+    for k, raw in _PEEK.findall(text[: m.start() + 1]):
+        fields.setdefault(k, raw)
+    try:
+        return Block(
+            text=text,
+            path=path,
+            line=line,
+            seq=int(fields["seq"]),
+            at=_value(fields["at"]),
+            source=_value(fields["source"]),
+            request_id=_value(fields["request_id"]),
+            status=_value(fields["status"]),
+            phone_ref=_value(fields["phone_ref"]) if "phone_ref" in fields else None,
+            sent_at=_value(fields["sent_at"]) if "sent_at" in fields else None,
+            mark_state=_value(fields["mark_state"]) if "mark_state" in fields else None,
+        )
+    except (KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise corrupt(path, line, f"record header unreadable ({exc})") from None
+
+
+@dataclass
+class BlockFile:
+    blocks: list[Block]
+    torn_at: int | None  # byte offset where an incomplete last block starts
+
+
+def parse_file(text: str, path: Path | None) -> BlockFile:
+    """Split a block file; the last block may be torn (skipped), any other fault raises."""
+    if not text:
+        return BlockFile([], None)
+    starts: list[int] = []
+    pos = text.find(HEAD)
+    while pos != -1:
+        if pos == 0 or text[pos - 1] == "\n":
+            starts.append(pos)
+        pos = text.find(HEAD, pos + 1)
+    header = text[: starts[0]] if starts else text
+    if header != FILE_HEADER:
+        if not starts and (FILE_HEADER.startswith(header) or "\x00" in header):
+            return BlockFile([], 0)  # a file created by an append that never finished
+        if header.startswith("schema = ") and header != FILE_HEADER:
+            raise JournalError(
+                f"journal file {path} has {header.strip()!r}; this fluigbot reads schema {SCHEMA}",
+                hint="Upgrade fluigbot.",
+            )
+        raise corrupt(path, 1, "missing 'schema = 1' header")
+    blocks: list[Block] = []
+    line = header.count("\n") + 1
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        chunk = text[start:end]
+        last = i + 1 == len(starts)
+        if last and ("\x00" in chunk or not _CRC_TAIL.search(chunk)):
+            return BlockFile(blocks, len(text[:start].encode()))
+        blocks.append(make_block(chunk, path, line))
+        line += chunk.count("\n")
+    return BlockFile(blocks, None)
+
+
+def read_file(path: Path) -> BlockFile:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return BlockFile([], None)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        # A torn multi-byte character at the very end is a torn append, not corruption.
+        if data.rfind(b"\n" + HEAD.encode()) < exc.start and b'\ncrc = "' not in data[exc.start :]:
+            text = data[: exc.start].decode("utf-8")
+        else:
+            raise corrupt(path, line, "not UTF-8 text") from None
+    return parse_file(text, path)

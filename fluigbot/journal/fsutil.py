@@ -1,0 +1,107 @@
+"""Durable file primitives: fsynced appends, atomic replaces, private modes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+log = logging.getLogger("fluigbot.journal")
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def ensure_dir(path: Path) -> None:
+    if not path.is_dir():
+        old = os.umask(0o077)
+        try:
+            path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        finally:
+            os.umask(old)
+        fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # some platforms cannot open folders; nothing more to do there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_temp(path: Path, data: bytes, *, sync: bool = True) -> Path:
+    """Write data beside path as a 0600 temp file; the caller replaces path with it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.write(fd, data)
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """temp file + fsync + os.replace + fsync of the folder."""
+    tmp = write_temp(path, data)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def append(path: Path, data: bytes, *, sync: bool = True) -> int:
+    """Append in one write (O_APPEND), fsync, and return the file's new size."""
+    created = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if sync:
+            os.fsync(fd)
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+    if created and sync:
+        fsync_dir(path.parent)
+    return size
+
+
+def truncate(path: Path, size: int) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def check_modes(root: Path) -> list[str]:
+    """Paths (relative) that are readable by others than the owner; logged as a warning."""
+    loose: list[str] = []
+    try:
+        mode = root.stat().st_mode
+    except FileNotFoundError:
+        return loose
+    if stat.S_IMODE(mode) & 0o077:
+        loose.append(".")
+    with os.scandir(root) as it:
+        for item in it:
+            if stat.S_IMODE(item.stat(follow_symlinks=False).st_mode) & 0o077:
+                loose.append(item.name)
+    return loose

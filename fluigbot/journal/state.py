@@ -1,0 +1,392 @@
+"""The journal's storage engine: day segments (the truth) and the derived view over them.
+
+state_dir/
+  meta.toml              schema, KDF salt, key check value
+  journal.lock           the writer lock (filelock)
+  wal/YYYY-MM-DD.toml    append-only records, one `[[r]]` block per change, latest wins per key
+  index/head.toml        the WAL position the indexes below reflect (seq, segment)
+  index/open/<g>.toml    latest record of every open entry: pending, failed, sending, unknown,
+                         and "mark" (sent, Fluig mark pending or failed)
+  index/keys/, phones/   leaves (see index.py)
+  optouts.toml, cursors.toml, access.toml
+
+Only the WAL is made durable per batch. Indexes are written at checkpoints (lock release, and
+every CHECKPOINT_EVERY records); any record newer than head.toml is replayed on top of them by
+readers and writers alike, so a crash at any point loses nothing that was fsynced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from fluigbot.errors import FluigbotError, JournalError
+from fluigbot.journal import fsutil, index
+from fluigbot.journal.blocks import (
+    FILE_HEADER,
+    Block,
+    BlockFile,
+    dump_block,
+    make_block,
+    read_file,
+)
+from fluigbot.journal.entry import OPEN_STATUSES, EntryKey
+
+log = logging.getLogger("fluigbot.journal")
+
+GROUPS = ("pending", "failed", "sending", "unknown", "mark")
+CHECKPOINT_EVERY = 2000
+
+
+def ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("journal timestamps must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def group_of(block: Block) -> str | None:
+    if block.status in OPEN_STATUSES:
+        return block.status
+    if block.status == "sent" and block.mark_state in ("pending", "failed"):
+        return "mark"
+    return None
+
+
+@dataclass
+class View:
+    """Indexes as of head.toml plus every newer record (the tail), in memory."""
+
+    head_seq: int = 0
+    head_segment: str = ""
+    seq: int = 0
+    latest: dict[EntryKey, Block] = field(default_factory=dict)
+    key_delta: dict[str, index.Tokens] = field(default_factory=dict)
+    phone_delta: dict[str, set[str]] = field(default_factory=dict)
+    groups: dict[str, dict[EntryKey, Block]] = field(default_factory=dict)
+    fingerprint: tuple[Any, ...] = ()
+
+    def replay(self, block: Block) -> None:
+        self.seq = max(self.seq, block.seq)
+        self.latest[block.key] = block
+        name = index.key_name(block.source, block.request_id)
+        leaf = self.key_delta.setdefault(index.key_leaf_id(block.request_id), {})
+        leaf.setdefault(name, set()).add(Path(str(block.path)).stem)
+        if block.phone_ref:
+            toks = self.phone_delta.setdefault(block.phone_ref, set())
+            toks.add("k:" + name)
+            if block.status == "sent" and block.sent_at:
+                toks.add("c:" + block.sent_at)
+
+    def clear_tail(self) -> None:
+        self.latest.clear()
+        self.key_delta.clear()
+        self.phone_delta.clear()
+
+
+class Store:
+    """Files, caches and the view. Journal (store.py) puts the public API on top."""
+
+    def __init__(self, state_dir: Path, clock: Callable[[], datetime] | None) -> None:
+        self.state_dir = Path(state_dir)
+        self.wal = self.state_dir / "wal"
+        self.idx = self.state_dir / "index"
+        self.phones = index.PhoneLeaves(self.idx / "phones")
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._locked = 0
+        self._view: View | None = None
+        self._buffer: list[Block] = []
+        self._seg_cache: OrderedDict[Path, tuple[tuple[int, int], BlockFile]] = OrderedDict()
+        self._leaf_cache: OrderedDict[Path, tuple[tuple[int, int], index.Tokens]] = OrderedDict()
+
+    # ----- time and paths
+    def now(self) -> datetime:
+        value = self._clock()
+        if value.tzinfo is None:
+            raise ValueError("the journal clock must return timezone-aware datetimes")
+        return value.astimezone(UTC)
+
+    def segments(self) -> list[str]:
+        try:
+            names = os.listdir(self.wal)
+        except FileNotFoundError:
+            return []
+        return sorted(n[:-5] for n in names if n.endswith(".toml") and not n.startswith("."))
+
+    def seg_path(self, day: str) -> Path:
+        return self.wal / f"{day}.toml"
+
+    def require_lock(self) -> None:
+        if not self._locked:
+            raise FluigbotError("journal changed outside Journal.locked() (a bug in fluigbot)")
+
+    # ----- cached reads
+    @staticmethod
+    def _sig(path: Path) -> tuple[int, int] | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
+
+    def read_segment(self, day: str) -> BlockFile:
+        path = self.seg_path(day)
+        sig = self._sig(path)
+        hit = self._seg_cache.get(path)
+        if hit and hit[0] == sig:
+            self._seg_cache.move_to_end(path)
+            return hit[1]
+        bf = read_file(path) if sig else BlockFile([], None)
+        if sig:
+            self._seg_cache[path] = (sig, bf)
+            while len(self._seg_cache) > 8:
+                self._seg_cache.popitem(last=False)
+        return bf
+
+    def read_leaf(self, path: Path) -> index.Tokens:
+        sig = self._sig(path)
+        if sig is None:
+            return {}
+        hit = self._leaf_cache.get(path)
+        if hit and hit[0] == sig:
+            return hit[1]
+        tokens = index.read_leaf(path)
+        self._leaf_cache[path] = (sig, tokens)
+        while len(self._leaf_cache) > 64:
+            self._leaf_cache.popitem(last=False)
+        return tokens
+
+    def read_group(self, name: str) -> dict[EntryKey, Block]:
+        bf = read_file(self.idx / "open" / f"{name}.toml")
+        return {b.key: b for b in bf.blocks}
+
+    # ----- the view
+    def view(self) -> View:
+        """The writer's live view, or a reader's view refreshed when the files moved on."""
+        if self._locked and self._view is not None:
+            return self._view
+        head_sig = self._sig(self.idx / "head.toml")
+        segs = self.segments()
+        newest = segs[-1] if segs else ""
+        fp = (head_sig, newest, self._sig(self.seg_path(newest)) if newest else None)
+        if self._view is not None and self._view.fingerprint == fp:
+            return self._view
+        v = self._build_view(segs)
+        v.fingerprint = fp
+        self._view = v
+        return v
+
+    def _build_view(self, segs: list[str]) -> View:
+        v = View()
+        head = self._read_toml(self.idx / "head.toml")
+        if head:
+            v.head_seq = v.seq = int(head.get("seq", 0))
+            v.head_segment = str(head.get("segment", ""))
+        for day in segs:
+            if day < v.head_segment:
+                continue
+            for block in self.read_segment(day).blocks:
+                if block.seq > v.head_seq:
+                    v.replay(block)
+        return v
+
+    def _read_toml(self, path: Path) -> dict[str, Any]:
+        try:
+            text = path.read_text("utf-8")
+        except FileNotFoundError:
+            return {}
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise JournalError(f"journal file {path} does not parse: {exc}") from None
+
+    def group(self, name: str) -> dict[EntryKey, Block]:
+        """Open entries of one group, tail included (latest record wins)."""
+        v = self.view()
+        if name not in v.groups:
+            v.groups[name] = self.read_group(name)
+        out = {k: b for k, b in v.groups[name].items() if k not in v.latest}
+        out.update((k, b) for k, b in v.latest.items() if group_of(b) == name)
+        return out
+
+    def key_segments(self, source: str, request_id: str) -> set[str]:
+        leaf_id = index.key_leaf_id(request_id)
+        name = index.key_name(source, request_id)
+        days = set(self.read_leaf(self.idx / "keys" / f"{leaf_id}.toml").get(name, set()))
+        days |= self.view().key_delta.get(leaf_id, {}).get(name, set())
+        return days
+
+    def keys_for_request(self, request_id: str) -> list[EntryKey]:
+        leaf_id = index.key_leaf_id(request_id)
+        names = set(self.read_leaf(self.idx / "keys" / f"{leaf_id}.toml"))
+        names |= set(self.view().key_delta.get(leaf_id, {}))
+        return sorted(index.split_name(n) for n in names if n.startswith(request_id + "\t"))
+
+    def phone_tokens(self, ref: str) -> set[str]:
+        toks = self.phones.lookup(ref)
+        delta = self.view().phone_delta.get(ref)
+        if delta:
+            toks = (delta - {index.CLEAR}) if index.CLEAR in delta else toks | delta
+        return toks
+
+    def latest_block(self, key: EntryKey) -> Block | None:
+        v = self.view()
+        if key in v.latest:
+            return v.latest[key]
+        if self._locked:
+            for name in GROUPS:
+                block = v.groups.get(name, {}).get(key)
+                if block is not None:
+                    return block
+        days = self.key_segments(*key)
+        for day in sorted(days, reverse=True):
+            found = None
+            for block in self.read_segment(day).blocks:
+                if block.key == key:
+                    found = block
+            if found is not None:
+                return found
+        return None
+
+    def newest_first(self) -> Iterator[Block]:
+        """Latest block of every key, most recently written first."""
+        seen: set[EntryKey] = set()
+        for day in reversed(self.segments()):
+            for block in reversed(self.read_segment(day).blocks):
+                if block.key not in seen:
+                    seen.add(block.key)
+                    yield block
+
+    # ----- writing
+    def append(self, records: list[dict[str, Any]]) -> list[Block]:
+        """Queue records (seq and time assigned here); durable at flush()."""
+        self.require_lock()
+        v = self.view()
+        segs = self.segments()
+        now = self.now()
+        day = max(now.date().isoformat(), segs[-1] if segs else "")
+        path = self.seg_path(day)
+        out = []
+        for rec in records:
+            v.seq += 1
+            rec["seq"] = v.seq
+            rec["at"] = ts(now)
+            text = dump_block(rec)
+            block = make_block(text, path, 0)
+            block._record = {k: val for k, val in rec.items() if val is not None}
+            self._buffer.append(block)
+            v.replay(block)
+            out.append(block)
+        if len(self._buffer) >= 256:
+            self.flush()
+        return out
+
+    def flush(self) -> None:
+        """One write and one fsync for everything queued: the batch is durable on return."""
+        if not self._buffer:
+            return
+        fsutil.ensure_dir(self.wal)
+        by_path: dict[Path, list[str]] = {}
+        for block in self._buffer:
+            by_path.setdefault(Path(str(block.path)), []).append(block.text)
+        for path, texts in by_path.items():
+            head = FILE_HEADER if not path.exists() or path.stat().st_size == 0 else ""
+            fsutil.append(path, (head + "".join(texts)).encode())
+        self._buffer.clear()
+        v = self.view()
+        if len(v.latest) >= CHECKPOINT_EVERY:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Write the indexes for the tail, then move head.toml past it."""
+        self.flush()
+        v = self.view()
+        idle = not (v.latest or v.key_delta or v.phone_delta)
+        if idle and (self.idx / "head.toml").exists():
+            return
+        for name in GROUPS:
+            v.groups.setdefault(name, self.read_group(name))
+        changed: set[str] = set()
+        for key, block in v.latest.items():
+            new = group_of(block)
+            for name in GROUPS:
+                if key in v.groups[name] and name != new:
+                    del v.groups[name][key]
+                    changed.add(name)
+            if new:
+                v.groups[new][key] = block
+                changed.add(new)
+        for folder in (self.idx / "open", self.idx / "keys", self.idx / "phones"):
+            fsutil.ensure_dir(folder)
+        leaves = [f"keys/{leaf}.toml" for leaf in v.key_delta]
+        leaves += [str(self.phones.leaf_for(ref).relative_to(self.idx)) for ref in v.phone_delta]
+        marker = self.idx / "checkpoint.toml"
+        fsutil.atomic_write(marker, tomli_w.dumps({"leaves": sorted(set(leaves))}).encode())
+        synced: list[Path] = []
+        doomed: list[Path] = []
+        for name in changed:
+            blocks = sorted(v.groups[name].values(), key=lambda b: b.seq)
+            text = FILE_HEADER + "".join(b.text for b in blocks)
+            tmp = fsutil.write_temp(self.idx / "open" / f"{name}.toml", text.encode(), sync=False)
+            synced.append(tmp)
+            doomed.append(tmp)
+        doomed += index.write_key_leaves(self.idx / "keys", v.key_delta, synced)
+        doomed += self.phones.write(v.phone_delta, synced)
+        if synced:
+            with ThreadPoolExecutor(8) as pool:  # parallel fsyncs share journal commits
+                list(pool.map(fsutil.fsync_path, synced))
+        index.finish_leaf_writes(doomed)
+        segs = self.segments()
+        newest = segs[-1] if segs else ""
+        head = {"schema": 1, "seq": v.seq, "segment": newest}
+        fsutil.atomic_write(self.idx / "head.toml", tomli_w.dumps(head).encode())
+        marker.unlink(missing_ok=True)
+        v.head_seq, v.head_segment = v.seq, newest
+        v.clear_tail()
+        self._leaf_cache.clear()
+
+    # ----- recovery on lock
+    def repair(self) -> None:
+        """Lock holder only: cut torn tails, finish an interrupted checkpoint, drop temp files."""
+        for folder in (self.state_dir, self.wal, self.idx, self.idx / "open", self.idx / "keys"):
+            _drop_temps(folder)
+        _drop_temps(self.idx / "phones")
+        marker = self._read_toml(self.idx / "checkpoint.toml")
+        for rel in marker.get("leaves", []):
+            index.repair_leaf(self.idx / rel)
+        (self.idx / "checkpoint.toml").unlink(missing_ok=True)
+        segs = self.segments()
+        targets = [self.seg_path(segs[-1])] if segs else []
+        if index.repair_leaf(self.state_dir / "access.toml", "[[a]]\n"):
+            log.warning("journal: cut an unfinished line at the end of access.toml")
+        for path in targets:
+            bf = read_file(path)
+            if bf.torn_at is not None:
+                size = path.stat().st_size
+                log.warning(
+                    "journal: cut %d bytes of an unfinished record at the end of %s "
+                    "(a run was killed while writing; it was never confirmed)",
+                    size - bf.torn_at,
+                    path,
+                )
+                fsutil.truncate(path, bf.torn_at)
+        self._seg_cache.clear()
+
+
+def _drop_temps(folder: Path) -> None:
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith(".") and name.endswith(".tmp"):
+            (folder / name).unlink(missing_ok=True)
