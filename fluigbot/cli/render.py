@@ -112,3 +112,90 @@ def _detail(e: Entry) -> str:
 
 def counts_line(label: str, counts: dict[str, Any]) -> str:
     return f"{label}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + "."
+
+
+# --- preview, send, retry (dispatch) -----------------------------------------------------------
+
+
+def preview_records(items: Sequence[Any], *, reveal: bool) -> list[dict[str, Any]]:
+    """`preview --json`: one record per planned request (dispatch.PlanItem)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        e, msg = item.entry, item.message
+        template = None
+        if msg is not None:
+            params: Any = [v for _, v in msg.parameters]
+            if msg.parameter_format == "named":
+                params = dict(msg.parameters)
+            template = {"name": msg.template, "language": msg.language, "parameters": params}
+        out.append(
+            {
+                "request_id": e.request_id,
+                "process_id": e.process_id,
+                "phone": _phone(e, reveal) if (e.phone or e.phone_masked) else None,
+                "text": msg.text if msg is not None else None,
+                "template": template,
+                "held": item.reason if item.action == "hold" else None,
+                "skipped": item.reason if item.action == "skip" else None,
+                "status": e.status,
+            }
+        )
+    return out
+
+
+def preview_table(out: Output, records: Sequence[dict[str, Any]]) -> None:
+    out.table(
+        ["request", "phone", "template", "text", "would"],
+        [
+            (
+                r["request_id"],
+                r["phone"],
+                r["template"]["name"] if r["template"] else None,
+                r["text"],
+                (f"held: {r['held']}" if r["held"] else None)
+                or (f"skipped: {r['skipped']}" if r["skipped"] else None)
+                or "send",
+            )
+            for r in records
+        ],
+    )
+
+
+def send_table(out: Output, report: Any) -> None:
+    """The requests a send/retry run looked at, as they are now (dispatch.SendReport)."""
+    rows = []
+    for r in report.records():
+        status = r["status"]
+        if r.get("held"):
+            status, detail = "held", r["held"]
+        elif report.dry_run:
+            status, detail = f"would {r['would']}", r["reason"]
+        else:
+            error = r.get("error") or {}
+            detail = (
+                " ".join(str(x) for x in (error.get("code"), error.get("message")) if x)
+                or r["message_id"]
+                or r["reason"]
+            )
+        rows.append((r["request_id"], r["process_id"], r["phone"], styled(status, out.tty), detail))
+    if rows:
+        out.table(["request", "process", "phone", "status", "detail"], rows)
+
+
+def send_summary(report: Any) -> str:
+    c = report.counts()
+    label = ("retry" if report.mode == "retry" else "send") + (" (dry run)" if report.dry_run else "")
+    parts = [f"{c['sent']} sent", f"{c['failed']} failed", f"{c['held']} held"]
+    parts.append(f"{c['skipped']} skipped")
+    for key in ("dead", "unknown"):
+        if c[key]:
+            parts.append(f"{c[key]} {key}")
+    if report.dry_run:
+        parts.insert(0, f"{c['would_send']} would be sent")
+        parts = [p for p in parts if not p.startswith(("0 sent", "0 failed"))]
+    if c.get("pending"):
+        parts.append(f"{c['pending']} left pending")
+    marks = report.marks
+    if marks.done or marks.failed:
+        parts.append(f"Fluig marks: {marks.done} done, {marks.failed} failed (retried next run)")
+    return f"{label}: " + ", ".join(parts) + "."
