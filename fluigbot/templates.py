@@ -140,7 +140,7 @@ def build_variables(
             start = start.astimezone(tz)
         opened = start.strftime("%d/%m/%Y")
     variables = {
-        "nome": first_name(full) or fallback_name,
+        "nome": (first_name(full) if raw_name else "") or fallback_name,
         "nome_completo": full,
         "numero": clean_value(request.request_id),
         "processo": clean_value(request.process_id),
