@@ -310,3 +310,33 @@ def resolve_template(base: TemplateSpec, override: Mapping[str, Any] | None) -> 
     if "parameter_format" in override:
         changes["parameter_format"] = override["parameter_format"]
     return replace(base, **changes)
+
+
+class MessageLike(Protocol):
+    """What ``[message]`` holds (``fluigbot.config.MessageSettings`` fits)."""
+
+    template: str
+    language: str
+    body: str
+    parameters: tuple[str, ...] | None
+    parameter_format: str
+
+
+def spec_from(message: MessageLike) -> TemplateSpec:
+    return TemplateSpec(
+        name=message.template,
+        language=message.language,
+        body=message.body,
+        parameters=tuple(message.parameters) if message.parameters is not None else None,
+        parameter_format=message.parameter_format,  # type: ignore[arg-type]
+    )
+
+
+def check_message(message: MessageLike, *, where: str = "message") -> TemplateSpec:
+    """Validate a ``[message]`` (or ``[process.<id>.message]``) table; TemplateError names `where`.
+
+    Used by ``config validate`` before anything is sent.
+    """
+    spec = spec_from(message)
+    spec.validate(where=f"{where} (template {spec.name})")
+    return spec

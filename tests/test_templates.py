@@ -221,3 +221,14 @@ def test_any_name_gives_a_clean_nonempty_first_name(name: str) -> None:
     assert variables["nome"] and variables["nome_completo"]
     assert all(_no_controls(v) for v in variables.values())
     assert not re.search(r"\s{2,}", variables["nome_completo"])
+
+
+def test_check_message_validates_a_config_table() -> None:
+    from fluigbot.config import MessageSettings
+    from fluigbot.templates import check_message
+
+    spec = check_message(MessageSettings(), where="message")
+    assert spec.effective_parameters() == variables_in(MessageSettings().body)
+    bad = MessageSettings(body="Olá {{nome_do_pai}}")
+    with pytest.raises(TemplateError, match=r"process\.rh\.message \(template primeiro_contato\)"):
+        check_message(bad, where="process.rh.message")
