@@ -66,7 +66,7 @@ def _close(b: Block, reason: str) -> dict[str, Any]:
 
 def purge(j: Journal, older_than: timedelta | float, *, dry_run: bool = False) -> int:
     st = j._st
-    if j._keys is None:
+    if not j._ready():
         return 0
     if not dry_run:
         st.require_lock()
@@ -84,9 +84,10 @@ def purge(j: Journal, older_than: timedelta | float, *, dry_run: bool = False) -
         if b.at < cut and has_pii(b)
     ]
     days = [d for d in st.segments() if done[:10] <= d <= cut_day]
+    in_flight = set(st.group("sending"))  # a message on its way keeps its phone
 
     def mode_for(b: Block) -> str | None:
-        return "purge" if b.at < cut and has_pii(b) else None
+        return "purge" if b.at < cut and has_pii(b) and b.key not in in_flight else None
 
     if dry_run:
         touched = {b.key for d in days for b in st.read_segment(d).blocks if mode_for(b)}
@@ -125,7 +126,7 @@ def _forget_plan(
 
 def forget(j: Journal, phone: str, *, dry_run: bool = False) -> list[EntryKey]:
     st = j._st
-    if j._keys is None:
+    if not j._ready():
         return []
     if not dry_run:
         st.require_lock()

@@ -114,10 +114,19 @@ class Journal:
             fsutil.atomic_write(path, tomli_w.dumps(meta).encode())
         self._keys = self._check_key(meta)
 
+    def _ready(self) -> bool:
+        """True once the journal exists (a reader opened before the first write catches up)."""
+        if self._keys is None:
+            meta = self._st._read_toml(self.state_dir / "meta.toml")
+            if meta:
+                self._keys = self._check_key(meta)
+        return self._keys is not None
+
     @property
     def keys(self) -> Keys:
-        if self._keys is None:
+        if not self._ready():
             raise FluigbotError("journal key not set up (a bug in fluigbot)")
+        assert self._keys is not None
         return self._keys
 
     # ----- lock
@@ -207,6 +216,7 @@ class Journal:
 
     def _entry(self, block: Block) -> Entry:
         rec = block.record()
+        keys = self.keys
         dec: dict[str, str | None] = {}
         for field in ENCRYPTED:
             token = rec.get(field)
@@ -214,7 +224,7 @@ class Journal:
                 dec[field] = None
                 continue
             try:
-                dec[field] = self.keys.decrypt(
+                dec[field] = keys.decrypt(
                     token, self._aad(field, block.source, block.request_id)
                 )
             except Exception:
@@ -433,7 +443,7 @@ class Journal:
     # ----- phones
     def last_contact(self, phone_e164: str) -> datetime | None:
         """Most recent sent_at to this number (either BR form), under any request."""
-        if self._keys is None:
+        if not self._ready():
             return None
         toks = self._st.phone_tokens(self.keys.phone_ref(phone_e164))
         times = [t[2:] for t in toks if t.startswith("c:")]
@@ -446,7 +456,7 @@ class Journal:
 
     def find_by_phone(self, phone_e164: str) -> list[Entry]:
         """Entries whose current phone is this number (either BR form), newest first."""
-        if self._keys is None:
+        if not self._ready():
             return []
         ref = self.keys.phone_ref(phone_e164)
         blocks = [self._st.latest_block(k) for k in self._phone_keys(ref)]
@@ -508,7 +518,7 @@ class Journal:
         return True
 
     def is_opted_out(self, phone_e164: str, wa_id: str | None = None) -> bool:
-        if self._keys is None:
+        if not self._ready():
             return False
         refs = self._refs(phone_e164, wa_id)
         return any(set(i["refs"]) & refs for i in self._optouts())
