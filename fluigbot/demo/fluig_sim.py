@@ -18,6 +18,7 @@ signature functions; nonces are not accepted twice), else 401. Every call is rec
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -128,6 +129,8 @@ class FluigSimulator:
         self._items: list[dict[str, Any]] = []
         self._starts: dict[int, datetime | None] = {}
         self._faults: list[_Fault] = []
+        self._matches: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # listing filter cache
+        self._encoded: dict[tuple[int, frozenset[str]], bytes] = {}  # item JSON per expand set
         self._nonces: set[str] = set()
         self._lock = threading.Lock()
         self._server = LoopbackServer(self._handle)
@@ -152,6 +155,16 @@ class FluigSimulator:
                 if isinstance(pid, int):
                     self._starts[pid] = _parse_date(item.get("startDate"))
             self._items.sort(key=lambda i: i.get("processInstanceId") or 0)
+            self._matches.clear()
+
+    def warm(self, expand: Iterable[str] = ("formFields", "requester", "currentMovements")) -> None:
+        """Encodes every item for this expand set now, so that listing pages cost the server
+        almost nothing later (for benchmarks that time the client)."""
+        variant = frozenset(expand)
+        with self._lock:
+            for item in self._items:
+                raw = json.dumps(self._render(item, set(variant)), ensure_ascii=False)
+                self._encoded[(id(item), variant)] = raw.encode("utf-8")
 
     def fail_next(
         self, kind: str, page: int | None = None, times: int = 1, path: str | None = None
@@ -319,28 +332,53 @@ class FluigSimulator:
         statuses = set(q.get("status", []))
         since = _parse_date(q.get("initialStartDate", [None])[0])
         min_id = _int(q.get("initialProcessInstanceId", [""])[0])
+        key = (frozenset(process_ids), frozenset(statuses), since, min_id)
         with self._lock:
-            matching = [
-                item
-                for item in self._items
-                if (not process_ids or item.get("processId") in process_ids)
-                and (not statuses or item.get("status") in statuses)
-                and (min_id is None or (item.get("processInstanceId") or 0) >= min_id)
-                and (
-                    since is None
-                    or _after(self._starts.get(item.get("processInstanceId") or 0), since)
-                )
-            ]
+            matching = self._matches.get(key)
+            if matching is None:
+                matching = [
+                    item
+                    for item in self._items
+                    if (not process_ids or item.get("processId") in process_ids)
+                    and (not statuses or item.get("status") in statuses)
+                    and (min_id is None or (item.get("processInstanceId") or 0) >= min_id)
+                    and (
+                        since is None
+                        or _after(self._starts.get(item.get("processInstanceId") or 0), since)
+                    )
+                ]
+                self._matches[key] = matching
         kind = fault.kind if fault else None
         start = (page - 1) * size
         end = len(matching) if kind == "huge_page" else start + size
-        chunk = [self._render(item, expand) for item in matching[start:end]]
-        if kind == "missing_id" and chunk:
-            chunk[0].pop("processInstanceId", None)
-        if kind == "null_formfields":
-            for item in chunk:
-                item["formFields"] = None
-        return SimResponse.json({"items": chunk, "hasNext": end < len(matching)})
+        has_next = end < len(matching)
+        if kind in ("missing_id", "null_formfields"):
+            chunk = [self._render(item, expand) for item in matching[start:end]]
+            if kind == "missing_id" and chunk:
+                chunk[0].pop("processInstanceId", None)
+            if kind == "null_formfields":
+                for item in chunk:
+                    item["formFields"] = None
+            return SimResponse.json({"items": chunk, "hasNext": has_next})
+        # Items are encoded once per expand set, so a big listing costs the server little
+        # (bench/fetch.py measures the client, not this simulator).
+        variant = frozenset(expand)
+        encoded = []
+        for item in matching[start:end]:
+            cache_key = (id(item), variant)
+            raw = self._encoded.get(cache_key)
+            if raw is None:
+                raw = json.dumps(self._render(item, expand), ensure_ascii=False).encode("utf-8")
+                self._encoded[cache_key] = raw
+            encoded.append(raw)
+        body = (
+            b'{"items":['
+            + b",".join(encoded)
+            + b'],"hasNext":'
+            + (b"true" if has_next else b"false")
+            + b"}"
+        )
+        return SimResponse(200, body, {"Content-Type": "application/json; charset=UTF-8"})
 
     def _render(self, item: Mapping[str, Any], expand: set[str]) -> dict[str, Any]:
         out = dict(item)
@@ -478,6 +516,7 @@ class FluigSimulator:
                     fields = [f for f in fields if f.get("field") != value["fieldId"]]
                     fields.append({"field": value["fieldId"], "value": value.get("value")})
                 item["formFields"] = fields
+                self._encoded = {k: v for k, v in self._encoded.items() if k[0] != id(item)}
                 item["_cardVersion"] = item.get("_cardVersion", 1000) + 1000
                 self.card_updates.append({"formId": form_id, "cardId": card_id, "values": values})
             card = {

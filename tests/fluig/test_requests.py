@@ -260,3 +260,20 @@ def test_dates_written_the_fluig_way_read_back(moment: datetime) -> None:
 def test_page_size_is_bounded_by_the_spec(client: FluigClient) -> None:
     with pytest.raises(ValueError):
         next(iter_requests(client, source="s", process_ids=PROCESS, since=None, page_size=1001))
+
+
+def test_without_prefetch_the_same_pages_come_back(
+    sim: FluigSimulator, client: FluigClient
+) -> None:
+    pages = read(client, sim, page_size=500, prefetch=False)
+    assert [len(p) for p in pages] == [500, 500, 200] and len(sim.calls) == 3
+
+
+def test_a_caller_that_stops_early_costs_at_most_one_extra_call(
+    sim: FluigSimulator, client: FluigClient
+) -> None:
+    pages = iter_requests(client, source=sim.url, process_ids=PROCESS, since=None, page_size=100)
+    first = next(pages)
+    pages.close()
+    assert len(first) == 100
+    assert len(sim.listing_calls) <= 2
