@@ -77,8 +77,23 @@ def _run(st: AppState, selection: Selection, *, dry_run: bool, yes: bool, json_o
         fluig = connect.fluig_client(settings, st.secrets())
     journal = st.journal()
     bar = _Bar(st)
+
+    def recovered(found: list[Any]) -> None:
+        n = len(found)
+        st.out.warn(
+            f"{n} message{'s were' if n != 1 else ' was'} left 'sending' by a run that did not "
+            "finish (killed?); now 'unknown': never sent again without `fluigbot retry --force`. "
+            "Check with `fluigbot history --status unknown`."
+        )
+
     dispatcher = Dispatcher(
-        settings, journal, provider, fluig, on_outcome=bar.advance, on_start=bar.start
+        settings,
+        journal,
+        provider,
+        fluig,
+        on_outcome=bar.advance,
+        on_start=bar.start,
+        on_recovered=recovered,
     )
 
     def confirm(plan: Plan) -> None:
@@ -97,13 +112,6 @@ def _run(st: AppState, selection: Selection, *, dry_run: bool, yes: bool, json_o
         bar.close()
         if fluig is not None:
             fluig.close()
-    if report.recovered:
-        n = len(report.recovered)
-        st.out.warn(
-            f"{n} message{'s were' if n != 1 else ' was'} left 'sending' by a run that did not "
-            "finish (killed?); now 'unknown': never sent again without `fluigbot retry --force`. "
-            "Check with `fluigbot history --status unknown`."
-        )
     if json_out:
         st.out.json(report.to_json())
     else:

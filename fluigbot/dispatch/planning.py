@@ -132,7 +132,14 @@ class _RequestView:
 
 
 def quiet_hours(settings: Settings) -> QuietHours:
-    return QuietHours(Window.from_config(settings.send.window), enabled=settings.send.quiet_hours)
+    # The config loader keeps string lists as tuples; Window.from_config wants TOML's lists.
+    table = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.send.window.items()}
+    return QuietHours(Window.from_config(table), enabled=settings.send.quiet_hours)
+
+
+def now() -> datetime:
+    """utcnow, looked up at call time (so a test's replacement is seen everywhere)."""
+    return utcnow()
 
 
 def select(journal: Journal, sel: Selection, now: datetime) -> list[Entry]:

@@ -19,7 +19,8 @@ from fluigbot.config import Settings
 from fluigbot.dispatch import marks as marks_mod
 from fluigbot.dispatch.marks import MarkReport
 from fluigbot.dispatch.pipeline import Pipeline, RunResult
-from fluigbot.dispatch.planning import Plan, Selection, make_plan, quiet_hours, utcnow
+from fluigbot.dispatch.planning import Plan, Selection, make_plan, quiet_hours
+from fluigbot.dispatch.planning import now as clock_now
 from fluigbot.errors import FluigbotError, SendFailures
 
 if TYPE_CHECKING:
@@ -106,9 +107,10 @@ class Dispatcher:
     journal: Journal
     provider: Provider
     fluig: FluigClient | None = None
-    now: Callable[[], datetime] = utcnow
+    now: Callable[[], datetime] = clock_now
     on_outcome: Callable[[Outcome], None] | None = None
     on_start: Callable[[int], None] | None = None  # how many messages are about to go
+    on_recovered: Callable[[list[Entry]], None] | None = None  # a killed run's claims, found
     lock_wait: float = LOCK_WAIT
 
     def plan(self, selection: Selection) -> Plan:
@@ -141,6 +143,8 @@ class Dispatcher:
         with self.journal.locked(wait=self.lock_wait):
             t1 = time.perf_counter()
             recovered = list(getattr(self.journal, "recovered", []) or [])
+            if recovered and self.on_recovered is not None:
+                self.on_recovered(recovered)
             plan = self.plan(selection)  # the authority: made under the lock
             self._record_skips(plan)
             t2 = time.perf_counter()

@@ -154,9 +154,9 @@ def _journal_exists_shim(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # TEMP until Journal.exists lands
     if not hasattr(Journal, "exists"):
-        monkeypatch.setattr(
-            Journal,
-            "exists",
-            staticmethod(lambda d: (Path(d) / "meta.toml").exists()),
-            raising=False,
-        )
+
+        def exists(d: Path) -> bool:
+            return (Path(d) / "meta.toml").exists()
+
+        exists.shim = True  # type: ignore[attr-defined]
+        monkeypatch.setattr(Journal, "exists", staticmethod(exists), raising=False)
