@@ -112,6 +112,7 @@ class FluigSimulator:
         latency: float = 0.0,
         timeout_delay: float = 5.0,
         current_movements: bool = True,
+        port: int = 0,
     ) -> None:
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
@@ -133,7 +134,7 @@ class FluigSimulator:
         self._encoded: dict[tuple[int, frozenset[str]], bytes] = {}  # item JSON per expand set
         self._nonces: set[str] = set()
         self._lock = threading.Lock()
-        self._server = LoopbackServer(self._handle)
+        self._server = LoopbackServer(self._handle, port=port)  # port 0: any free one
         self.add_requests(requests or [])
 
     # -- setup --------------------------------------------------------------------------------
