@@ -76,7 +76,7 @@ def test_sigkill_mid_batch_never_sends_twice(configure, journal, cloud):
         proc.wait(timeout=10)
         warnings.append(proc.stderr.read() if proc.stderr else "")
     final = _start("send", "--yes")
-    out, err = final.communicate(timeout=60)
+    _out, err = final.communicate(timeout=60)
     assert final.returncode in (0, 6), err
     delivered = _delivered(cloud)
     assert max(delivered.values()) == 1, "a number received the message twice"
@@ -111,7 +111,7 @@ def test_ctrl_c_records_in_flight_and_leaves_the_rest_pending(configure, journal
     proc = _start("send", "--yes", "--json")
     _wait_for(lambda: len(cloud.received) >= 3, proc)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     found = entries(journal, keys)
     states = Counter(e.status for e in found)

@@ -159,7 +159,7 @@ def test_one_process_with_a_bad_template_stops_every_send(home, configure, journ
     configure(process={"outro": {"message": {"body": "Oi {{nome}} {{sobrenome}}"}}})
     good = add_pending(journal, [phone(1), phone(2)])
     bad = add_pending(journal, [phone(3)], first=5000, process_id="outro")
-    with pytest.raises(TemplateError, match="process.outro.message"):
+    with pytest.raises(TemplateError, match=r"process\.outro\.message"):
         make_plan(journal, _settings(home), Selection())
     assert run("send", "--yes").exit_code == 2
     assert cloud.received == []
