@@ -48,10 +48,16 @@ def peak_rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_in_process(
     url: str, creds: tuple[str, str, str, str], page_size: int
-) -> tuple[float, int, int]:
+) -> tuple[float, float, int, int]:
     with FluigClient(url, FluigCredentials(*creds)) as client:
+        cpu = cpu_seconds()
         start = time.perf_counter()
         total = pages = 0
         for page in iter_requests(
@@ -60,7 +66,8 @@ def bench_in_process(
             total += len(page)
             pages += 1
         elapsed = time.perf_counter() - start
-    return elapsed, total, pages
+        cpu = cpu_seconds() - cpu
+    return elapsed, cpu, total, pages
 
 
 def bench_cli(url: str, creds: tuple[str, str, str, str]) -> tuple[str, str]:
@@ -110,7 +117,7 @@ def main() -> None:
     server.start()
     url, creds = parent.recv()
     try:
-        elapsed, total, pages = bench_in_process(url, creds, args.page_size)
+        elapsed, cpu, total, pages = bench_in_process(url, creds, args.page_size)
         parent.send("calls")
         calls = parent.recv()
         floor = pages * args.latency
@@ -118,6 +125,7 @@ def main() -> None:
         print(
             f"  wall time   {elapsed:.2f} s (server latency alone {floor:.2f} s; goal < {2 * floor:.2f} s)"
         )
+        print(f"  CPU time    {cpu:.2f} s in this process (load average {os.getloadavg()[0]:.1f})")
         print(f"  HTTP calls  {calls} (goal = pages = {pages})")
         print(f"  peak RSS    {peak_rss_mb(resource.RUSAGE_SELF):.0f} MB (goal < 150 MB)")
         wall, note = bench_cli(url, creds)

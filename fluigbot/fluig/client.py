@@ -112,6 +112,13 @@ class FluigClient:
     def get_json(
         self, path: str, params: Params = None, *, context: str | None = None
     ) -> dict[str, Any]:
+        return self.decode_json(
+            self.get_bytes(path, params, context=context), _where(path, context)
+        )
+
+    def get_bytes(self, path: str, params: Params = None, *, context: str | None = None) -> bytes:
+        """GET with every check of get_json but the JSON decoding, which the caller does with
+        `decode_json` (so the listing can send the next request before decoding this page)."""
         return self._send("GET", path, params=params, context=context, idempotent=True)
 
     def post_json(
@@ -125,14 +132,16 @@ class FluigClient:
     ) -> dict[str, Any]:
         """POST a JSON body. `idempotent=False` (a write such as an observation) is retried only
         when the request certainly never reached Fluig (connection refused, 503)."""
-        return self._send(
+        raw = self._send(
             "POST", path, params=params, body=body, context=context, idempotent=idempotent
         )
+        return self.decode_json(raw, _where(path, context))
 
     def put_json(
         self, path: str, body: Any, *, params: Params = None, context: str | None = None
     ) -> dict[str, Any]:
-        return self._send("PUT", path, params=params, body=body, context=context, idempotent=True)
+        raw = self._send("PUT", path, params=params, body=body, context=context, idempotent=True)
+        return self.decode_json(raw, _where(path, context))
 
     # -- internals --------------------------------------------------------------------------
 
@@ -145,9 +154,9 @@ class FluigClient:
         body: Any = None,
         context: str | None,
         idempotent: bool,
-    ) -> dict[str, Any]:
+    ) -> bytes:
         url = self.base_url + (path if path.startswith("/") else "/" + path)
-        where = f"{path} ({context})" if context else path
+        where = _where(path, context)
         attempts = 1 + self._retries
         content = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = (
@@ -182,7 +191,7 @@ class FluigClient:
                     reason = f"answered HTTP {status}"
                     retryable = idempotent or status == 503
                 else:
-                    return self._decode(response, where)
+                    return self._check(response, where)
             if not retryable or attempt == attempts:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 raise RemoteError(
@@ -204,7 +213,8 @@ class FluigClient:
                 delay = max(delay, float(retry_after))
         return min(delay, 30.0)
 
-    def _decode(self, response: httpx.Response, where: str) -> dict[str, Any]:
+    def _check(self, response: httpx.Response, where: str) -> bytes:
+        """Maps the answer's status into the error tree; returns the body of a usable answer."""
         status = response.status_code
         if status in (401, 403):
             raise AuthRejected(
@@ -236,6 +246,11 @@ class FluigClient:
                 f"Fluig answered an HTML page (its login page) at {where} instead of data.",
                 hint=AUTH_HINT,
             )
+        return raw
+
+    @staticmethod
+    def decode_json(raw: bytes, where: str) -> dict[str, Any]:
+        """A checked body -> dict. Empty -> {}; bad or truncated JSON -> RemoteError at `where`."""
         if not raw.strip():
             return {}
         try:
@@ -248,6 +263,10 @@ class FluigClient:
         if not isinstance(data, dict):
             raise RemoteError(f"Fluig answered JSON that is not an object at {where}.")
         return data
+
+
+def _where(path: str, context: str | None) -> str:
+    return f"{path} ({context})" if context else path
 
 
 def _error_code(response: httpx.Response) -> str:

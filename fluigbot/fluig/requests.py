@@ -18,8 +18,9 @@ being contacted.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -90,26 +91,30 @@ def iter_requests(
     if min_id is not None:
         params["initialProcessInstanceId"] = min_id
 
-    def fetch(page: int) -> dict[str, Any]:
-        return client.get_json(REQUESTS_PATH, {**params, "page": page}, context=f"page {page}")
+    def fetch(page: int) -> bytes:
+        return client.get_bytes(REQUESTS_PATH, {**params, "page": page}, context=f"page {page}")
 
     try:
-        data = fetch(1)
+        raw = fetch(1)
     except FluigHTTPError as exc:
         if not (exc.status_code == 400 and "currentMovements" in params["expand"]):
             raise
         log.info("Fluig refused expand=currentMovements; asking for activities (Fluig 1.8)")
         params["expand"] = ["formFields", "requester", "activities"]
-        data = fetch(1)
+        raw = fetch(1)
 
-    # While the caller records page N, page N+1 is already on its way (one call ahead, never
-    # more): the network wait overlaps the parsing and the journal's writes. Errors still
+    # While this page is decoded, parsed and recorded by the caller, the next one is already on
+    # its way (one call ahead, never more): the network wait overlaps the work. Errors still
     # surface in order: a failure on page 7 is raised only after pages 1-6 were yielded.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fluig-page") if prefetch else None
+    ahead: Future[bytes] | None = None
     try:
         page = 1
         previous_ids: list[str] | None = None
         while True:
+            if pool is not None and _peek_has_next(raw):
+                ahead = pool.submit(fetch, page + 1)  # before decoding: that takes a while
+            data = client.decode_json(raw, f"{REQUESTS_PATH} (page {page})")
             items = data.get("items")
             if items is None:
                 items = []
@@ -121,7 +126,8 @@ def iter_requests(
             more = bool(items) and (
                 has_next is True or (has_next is None and len(items) >= page_size)
             )
-            ahead = pool.submit(fetch, page + 1) if pool is not None and more else None
+            if pool is not None and more and ahead is None:
+                ahead = pool.submit(fetch, page + 1)
             requests = _parse_page(items, source, page, on_invalid)
             ids = [r.request_id for r in requests]
             if ids and ids == previous_ids:
@@ -136,10 +142,22 @@ def iter_requests(
             if not more:
                 return
             page += 1
-            data = ahead.result() if ahead is not None else fetch(page)
+            raw = ahead.result() if ahead is not None else fetch(page)
+            ahead = None
     finally:
+        if ahead is not None:
+            ahead.cancel()
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+_HAS_NEXT_TAIL = re.compile(rb'"hasNext"\s*:\s*(true|false)\s*}\s*$')
+
+
+def _peek_has_next(raw: bytes) -> bool:
+    """True when the page's JSON ends with `"hasNext": true` (Fluig writes it last)."""
+    match = _HAS_NEXT_TAIL.search(raw[-64:])
+    return match is not None and match.group(1) == b"true"
 
 
 def _parse_page(
