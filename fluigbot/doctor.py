@@ -207,8 +207,8 @@ def run_all(
 
     add(check_config(settings))
     add(check_keyring(secrets))
-    add(check_secrets(settings, secrets, state_dir))
-    if settings.exists:
+    if settings.exists:  # what is needed depends on the config
+        add(check_secrets(settings, secrets, state_dir))
         add(check_fluig(settings, secrets, transport=fluig_transport))
         add(check_provider(settings, secrets, transport=provider_transport))
     return checks

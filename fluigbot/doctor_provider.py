@@ -101,6 +101,10 @@ def _template(client: httpx.Client, url: str, headers: dict[str, str], settings:
         response = client.get(url, headers=headers, params={"name": name})
     except httpx.HTTPError as exc:
         return Check("template", "fail", f"could not list templates ({type(exc).__name__}).", 5)
+    if response.status_code in (401, 403):
+        return Check(
+            "template", "fail", f"listing templates was refused (HTTP {response.status_code}).", 4
+        )
     if response.status_code >= 400:
         return Check(
             "template", "fail", f"listing templates answered HTTP {response.status_code}.", 5

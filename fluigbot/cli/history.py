@@ -17,14 +17,15 @@ def history(
 ) -> None:
     """List journal entries, newest first."""
     from fluigbot.cli.render import history_table
-    from fluigbot.journal import STATUSES
+    from fluigbot.journal import Status
     from fluigbot.timeparse import parse_since
 
     st = get_state()
-    bad = [s for s in status if s not in STATUSES]
+    known = [s.value for s in Status]
+    bad = [s for s in status if s not in known]
     if bad:
         raise typer.BadParameter(
-            f"unknown status {', '.join(bad)}; use one of {', '.join(STATUSES)}",
+            f"unknown status {', '.join(bad)}; use one of {', '.join(known)}",
             param_hint="--status",
         )
     journal = st.journal()

@@ -184,6 +184,14 @@ class FluigSimulator:
         """The stored raw item (e.g. to look at a card after a PUT)."""
         return next(i for i in self._items if i.get("processInstanceId") == process_instance_id)
 
+    def set_field(self, process_instance_id: int, field: str, value: str) -> None:
+        """Change (or add) a form field of a stored request, as a person editing it in Fluig."""
+        with self._lock:
+            item = next(i for i in self._items if i.get("processInstanceId") == process_instance_id)
+            fields = [f for f in item.get("formFields") or [] if f.get("field") != field]
+            item["formFields"] = [*fields, {"field": field, "value": value}]
+            self._encoded = {k: v for k, v in self._encoded.items() if k[0] != id(item)}
+
     def calls_to(self, path: str) -> list[Call]:
         return [c for c in self.calls if c.path == path or c.path.startswith(path)]
 
