@@ -98,10 +98,22 @@ def env_for(home: Path) -> dict[str, str]:
     return env
 
 
+def _command() -> list[str]:
+    from fluigbot.journal import Journal
+
+    if hasattr(Journal, "exists"):
+        return [sys.executable, "-m", "fluigbot"]
+    shim = (  # TEMP until Journal.exists lands
+        "import runpy, pathlib; from fluigbot.journal import Journal; "
+        "Journal.exists = staticmethod(lambda d: (pathlib.Path(d) / 'meta.toml').exists()); "
+        "runpy.run_module('fluigbot', run_name='__main__')"
+    )
+    return [sys.executable, "-c", shim]
+
+
 def fluigbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "fluigbot", *args], env=env, capture_output=True, text=True,
-        cwd=ROOT,
+        [*_command(), *args], env=env, capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
 
 
@@ -172,7 +184,7 @@ def max_in_window(arrivals: list[float], width: float = 1.0) -> int:
 
 TIMINGS = re.compile(r"timings: .*")
 SEND_JOURNAL = re.compile(r"send ([\d.]+)s \(journal ([\d.]+)s")
-PHASE = re.compile(r"(lock|plan|marks|reread|unlock) ([\d.]+)s")
+PHASE = re.compile(r"(lock|plan|marks|report|unlock) ([\d.]+)s")
 
 
 def timed_send(env: dict[str, str]) -> tuple[float, dict[str, object], str]:
@@ -191,11 +203,11 @@ def journal_share(timings: str, wall: float) -> str:
     if not m:
         return "n/a"
     send_s, journal_s = float(m.group(1)), float(m.group(2))
-    outside = phases.get("lock", 0) + phases.get("plan", 0) + phases.get("reread", 0)
+    outside = phases.get("lock", 0) + phases.get("plan", 0) + phases.get("report", 0)
     outside += phases.get("unlock", 0)
     return (
         f"journal calls {journal_s:.3f} s during the send phase ({send_s:.3f} s; off the event "
-        f"loop) = {journal_s / wall:.0%} of wall; lock+plan+reread+unlock {outside:.3f} s = "
+        f"loop) = {journal_s / wall:.0%} of wall; lock+plan+report+unlock {outside:.3f} s = "
         f"{outside / wall:.0%} of wall"
     )
 

@@ -107,7 +107,7 @@ def _run(st: AppState, selection: Selection, *, dry_run: bool, yes: bool, json_o
         if dry_run:
             report = dispatcher.dry_run(selection)
         else:
-            report = dispatcher.run(selection, confirm=confirm)
+            report = dispatcher.run(selection, confirm=None if yes else confirm)
     finally:
         bar.close()
         if fluig is not None:

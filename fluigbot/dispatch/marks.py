@@ -27,6 +27,7 @@ class MarkReport:
     done: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)  # one line each, no personal data
+    states: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, int]:
         return {"done": self.done, "failed": self.failed}

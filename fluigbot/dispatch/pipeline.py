@@ -62,6 +62,7 @@ class Stats:
 @dataclass
 class RunResult:
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)  # recorded, by key
+    claimed: dict[tuple[str, str], Entry] = field(default_factory=dict)  # as claimed, by key
     not_claimed: list[tuple[str, str]] = field(default_factory=list)  # taken by someone else
     held: list[tuple[str, str]] = field(default_factory=list)  # window closed mid-run
     held_reason: str | None = None
@@ -231,6 +232,7 @@ class Pipeline:
                 if entry is None:  # another run took it, or it changed since the plan
                     self.result.not_claimed.append(item.key)
                 else:
+                    self.result.claimed[entry.key] = entry
                     ready.put_nowait(_Job(item, entry))
             if ready.qsize() <= self._low:
                 self._refill.set()

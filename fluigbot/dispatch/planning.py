@@ -200,7 +200,7 @@ def make_plan(
             consent_field="",  # consent and the Fluig marker were checked at fetch (skipped)
             consent_value=None,
             already_contacted=False,
-            last_contact=journal.last_contact(message.to),
+            last_contact=journal.last_contact(message.to) if cooldown else None,
             cooldown=cooldown,
         )
         phone = _line(message.to)

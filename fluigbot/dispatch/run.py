@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -156,7 +156,12 @@ class Dispatcher:
             if self.fluig is not None and report.result.error is None:
                 report.marks = self._marks(report.result)
             t4 = time.perf_counter()
-            report.after = self._reread(plan)
+            report.after = after_run(report.result, self.now())
+            for key, (state, error) in report.marks.states.items():
+                if key in report.after:
+                    report.after[key] = replace(
+                        report.after[key], mark_state=state, mark_error=error
+                    )
             t5 = time.perf_counter()
         t6 = time.perf_counter()
         stats = report.result.stats
@@ -166,13 +171,13 @@ class Dispatcher:
             send=t3 - t2,
             send_journal=stats.journal_seconds,
             marks=t4 - t3,
-            reread=t5 - t4,
+            report=t5 - t4,
             unlock=t6 - t5,
         )
         report.timings = timings
         log.info(
             "timings: lock %.3fs, plan %.3fs, send %.3fs (journal %.3fs in %d calls: "
-            "%d claim and %d outcome batches), marks %.3fs, reread %.3fs, unlock %.3fs",
+            "%d claim and %d outcome batches), marks %.3fs, report %.3fs, unlock %.3fs",
             timings["lock"],
             timings["plan"],
             timings["send"],
@@ -181,7 +186,7 @@ class Dispatcher:
             stats.claim_batches,
             stats.outcome_batches,
             timings["marks"],
-            timings["reread"],
+            timings["report"],
             timings["unlock"],
         )
         return report
@@ -246,6 +251,7 @@ class Dispatcher:
             for key, future in futures.items():
                 state, error = future.result()
                 self.journal.set_mark(key, state, error)
+                report.states[key] = (state, error)
                 if state == "done":
                     report.done += 1
                 else:
@@ -254,13 +260,31 @@ class Dispatcher:
                         report.errors.append(error)
         return report
 
-    def _reread(self, plan: Plan) -> dict[tuple[str, str], Entry]:
-        after: dict[tuple[str, str], Entry] = {}
-        for item in plan.items:
-            entry = self.journal.get(item.key)
-            if entry is not None:
-                after[item.key] = entry
-        return after
+
+def after_run(result: RunResult, now: datetime) -> dict[tuple[str, str], Entry]:
+    """The entries as this run left them, from the claims and the outcomes it recorded (what
+    the journal now holds, without reading it back)."""
+    after: dict[tuple[str, str], Entry] = {}
+    for key, outcome in result.outcomes.items():
+        claimed = result.claimed.get(key)
+        if claimed is None:
+            continue
+        changes: dict[str, Any] = {
+            "status": outcome.status,
+            "updated_at": now,
+            "error_code": outcome.error_code,
+            "error_message": outcome.error_message,
+            "next_attempt_at": outcome.next_attempt_at,
+        }
+        if outcome.status == "sent":
+            changes.update(message_id=outcome.message_id, sent_at=now)
+            if outcome.wa_id:
+                changes["wa_id"] = outcome.wa_id
+        elif outcome.status == "pending":
+            changes.update(attempts=max(0, claimed.attempts - 1), error_code=None,
+                           error_message=None)  # fmt: skip
+        after[key] = replace(claimed, **changes)
+    return after
 
 
 def raise_for_outcome(report: SendReport) -> None:
