@@ -23,10 +23,10 @@ class FluigRequest:
     source: str
     request_id: str  # processInstanceId, as text
     process_id: str
-    requester_name: str | None = None
+    requester_name: str | None = field(default=None, repr=False)  # personal data
     start_date: datetime | None = None
     status: str | None = None  # OPEN, FINALIZED, CANCELED, ... as Fluig says it
-    fields: Mapping[str, str] = field(default_factory=dict)  # form fields, values as text
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)  # form values: personal
     # What the Fluig mark needs later.
     form_id: int | None = None  # formId / cardIndex documentId
     form_record_id: int | None = None  # formRecordId / card documentId
