@@ -180,8 +180,12 @@ class CloudProvider(HttpProvider):
                     code=f"http_{response.status_code}",
                     detail="accepted without a readable message id: it may have been sent",
                 )
-            wa_id = contact.get("wa_id") or contact.get("user_id")
-            return SendResult(ok=True, message_id=message_id, wa_id=wa_id or None)
+            wa_id = (
+                (contact.get("wa_id") or contact.get("user_id"))
+                if isinstance(contact, dict)
+                else None
+            )
+            return SendResult(ok=True, message_id=message_id, wa_id=str(wa_id) if wa_id else None)
         klass, auth = _classify(response.status_code, body, None)
         code, detail = error_detail(body)
         if code is None:

@@ -29,7 +29,8 @@ class OutboxProvider:
     name = "outbox"
 
     def __init__(self, cfg: ProviderConfig) -> None:
-        self.path = Path(cfg.outbox_path) if cfg.outbox_path else default_outbox_path()
+        path = Path(cfg.outbox_path).expanduser() if cfg.outbox_path else default_outbox_path()
+        self.path = path.absolute()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

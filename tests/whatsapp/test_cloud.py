@@ -222,3 +222,26 @@ def test_doctor_helpers_read_the_number_and_the_template(
     assert [(t["name"], t["language"], t["status"]) for t in templates["data"]] == [
         ("primeiro_contato", "pt_BR", "APPROVED")
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"messages": [{"id": "wamid.X"}], "contacts": ["odd"]},
+        {"messages": [{"id": "wamid.X"}]},
+        {"messages": [{"id": "wamid.X"}], "contacts": [{"input": "1", "user_id": "BR.123"}]},
+    ],
+)
+def test_odd_but_accepted_answers_keep_the_message_id(body: Any, make_message: Any) -> None:
+    import httpx
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    cfg = ProviderConfig(provider="cloud", phone_number_id="123456789")
+
+    async def run() -> SendResult:
+        provider = make_provider(cfg, "t", transport=transport)
+        return await provider.send(make_message())
+
+    result = asyncio.run(run())
+    assert result.ok and result.message_id == "wamid.X"
+    assert result.wa_id in (None, "BR.123")
