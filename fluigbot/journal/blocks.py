@@ -22,8 +22,6 @@ from fluigbot.errors import JournalError
 SCHEMA = 1
 FILE_HEADER = f"schema = {SCHEMA}\n"
 HEAD = "[[r]]\n"
-_CRC_TAIL = re.compile(r'\ncrc = "([0-9a-f]{8})"\n\Z')
-_PEEK = re.compile(r"^(seq|at|source|request_id|status|phone_ref|sent_at|mark_state) = (.*)$", re.M)
 _LINE_IN_MSG = re.compile(r"line (\d+)")
 # Header keys first, so a person reading the file sees what the record is about.
 _FIRST = ("seq", "at", "source", "request_id", "status")
@@ -85,14 +83,33 @@ class Block:
         return self._record
 
 
+_PEEKED = frozenset(
+    ("seq", "at", "source", "request_id", "status", "phone_ref", "sent_at", "mark_state")
+)
+
+
+def _crc_end(text: str) -> int | None:
+    """Where the closing `crc = "…"` line starts when it is last and matches, else None."""
+    i = text.rfind('\ncrc = "')
+    if i < 0 or len(text) - i != 18 or not text.endswith('"\n'):
+        return None
+    try:
+        ok = int(text[i + 8 : i + 16], 16) == zlib.crc32(text[: i + 1].encode())
+    except ValueError:
+        return None
+    return i + 1 if ok else None
+
+
 def make_block(text: str, path: Path | None = None, line: int = 0) -> Block:
     """Check one complete block (checksum, header fields); JournalError when it is not sound."""
-    m = _CRC_TAIL.search(text)
-    if not m or int(m.group(1), 16) != zlib.crc32(text[: m.start() + 1].encode()):
+    end = _crc_end(text)
+    if end is None:
         raise corrupt(path, line, "record checksum mismatch")
     fields: dict[str, Any] = {}
-    for k, raw in _PEEK.findall(text[: m.start() + 1]):
-        fields.setdefault(k, raw)
+    for row in text[:end].split("\n"):
+        k, sep, raw = row.partition(" = ")
+        if sep and k in _PEEKED and k not in fields:
+            fields[k] = raw
     try:
         return Block(
             text=text,
@@ -109,6 +126,12 @@ def make_block(text: str, path: Path | None = None, line: int = 0) -> Block:
         )
     except (KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise corrupt(path, line, f"record header unreadable ({exc})") from None
+
+
+def _complete(chunk: str) -> bool:
+    """A block whose closing crc line was written (torn appends lack it)."""
+    i = chunk.rfind('\ncrc = "')
+    return i >= 0 and len(chunk) - i == 18 and chunk.endswith('"\n')
 
 
 @dataclass
@@ -143,7 +166,7 @@ def parse_file(text: str, path: Path | None) -> BlockFile:
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         chunk = text[start:end]
         last = i + 1 == len(starts)
-        if last and ("\x00" in chunk or not _CRC_TAIL.search(chunk)):
+        if last and ("\x00" in chunk or not _complete(chunk)):
             return BlockFile(blocks, len(text[:start].encode()))
         blocks.append(make_block(chunk, path, line))
         line += chunk.count("\n")

@@ -125,13 +125,21 @@ class PhoneLeaves:
     def bits(ref: str) -> str:
         return format(int(ref[:8], 16), "032b")
 
-    def leaf_for(self, ref: str) -> Path:
+    def leaf_for(self, ref: str, listing: set[str] | None = None) -> Path:
+        """The shortest existing leaf on the ref's path (`listing`: the folder's names, known)."""
         bits = self.bits(ref)
+        folder = str(self.folder)
         for depth in range(33):
-            path = self.folder / f"p{bits[:depth]}.toml"
-            if path.exists():
-                return path
+            name = f"p{bits[:depth]}.toml"
+            if name in listing if listing is not None else os.path.exists(f"{folder}/{name}"):
+                return self.folder / name
         return self.folder / "p.toml"
+
+    def listing(self) -> set[str]:
+        try:
+            return set(os.listdir(self.folder))
+        except FileNotFoundError:
+            return set()
 
     def lookup(self, ref: str) -> set[str]:
         for _ in range(5):  # a writer may split the leaf between our stat and our read
@@ -144,8 +152,9 @@ class PhoneLeaves:
     def write(self, changes: dict[str, set[str]], synced: list[Path]) -> list[Path]:
         """Apply changes (name -> tokens, CLEAR first to reset). Returns leaves to unlink."""
         by_leaf: dict[Path, Tokens] = {}
+        names = self.listing()
         for ref, tokens in changes.items():
-            by_leaf.setdefault(self.leaf_for(ref), {})[ref] = tokens
+            by_leaf.setdefault(self.leaf_for(ref, names), {})[ref] = tokens
         doomed: list[Path] = []
         for path, delta in by_leaf.items():
             text = table_text(delta)
@@ -174,7 +183,7 @@ class PhoneLeaves:
         return doomed
 
     def _split(self, prefix: str, tokens: Tokens) -> dict[str, Tokens]:
-        if len(leaf_text(tokens)) <= LEAF_SPLIT or len(prefix) >= 32:
+        if _size(tokens) <= LEAF_SPLIT or len(prefix) >= 32:
             return {prefix: tokens}
         halves: dict[str, Tokens] = {prefix + "0": {}, prefix + "1": {}}
         for ref, toks in tokens.items():
@@ -183,6 +192,11 @@ class PhoneLeaves:
         for child, half in halves.items():
             out.update(self._split(child, half))
         return out
+
+
+def _size(tokens: Tokens) -> int:
+    """Roughly the bytes leaf_text() writes, without writing it."""
+    return sum(len(n) + 12 + sum(len(t) + 8 for t in toks) for n, toks in tokens.items())
 
 
 def _compact(tokens: Tokens) -> None:

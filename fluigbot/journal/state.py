@@ -75,12 +75,12 @@ class View:
     groups: dict[str, dict[EntryKey, Block]] = field(default_factory=dict)
     fingerprint: tuple[Any, ...] = ()
 
-    def replay(self, block: Block) -> None:
+    def replay(self, block: Block, day: str) -> None:
         self.seq = max(self.seq, block.seq)
         self.latest[block.key] = block
         name = index.key_name(block.source, block.request_id)
         leaf = self.key_delta.setdefault(index.key_leaf_id(block.request_id), {})
-        leaf.setdefault(name, set()).add(Path(str(block.path)).stem)
+        leaf.setdefault(name, set()).add(day)
         if block.phone_ref:
             toks = self.phone_delta.setdefault(block.phone_ref, set())
             toks.add("k:" + name)
@@ -196,7 +196,7 @@ class Store:
                 continue
             for block in self.read_segment(day).blocks:
                 if block.seq > v.head_seq:
-                    v.replay(block)
+                    v.replay(block, day)
         return v
 
     def _read_toml(self, path: Path) -> dict[str, Any]:
@@ -284,7 +284,7 @@ class Store:
             block = make_block(text, path, 0)
             block._record = {k: val for k, val in rec.items() if val is not None}
             self._buffer.append(block)
-            v.replay(block)
+            v.replay(block, day)
             out.append(block)
         if len(self._buffer) >= 256:
             self.flush()
@@ -328,7 +328,8 @@ class Store:
         for folder in (self.idx / "open", self.idx / "keys", self.idx / "phones"):
             fsutil.ensure_dir(folder)
         leaves = [f"keys/{leaf}.toml" for leaf in v.key_delta]
-        leaves += [str(self.phones.leaf_for(ref).relative_to(self.idx)) for ref in v.phone_delta]
+        names = self.phones.listing()
+        leaves += {f"phones/{self.phones.leaf_for(ref, names).name}" for ref in v.phone_delta}
         marker = self.idx / "checkpoint.toml"
         fsutil.atomic_write(marker, tomli_w.dumps({"leaves": sorted(set(leaves))}).encode())
         synced: list[Path] = []
