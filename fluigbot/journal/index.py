@@ -27,8 +27,8 @@ from fluigbot.journal.blocks import FILE_HEADER, SCHEMA, corrupt
 
 Tokens = dict[str, set[str]]
 TABLE = "[[u]]\n"
-LEAF_COMPACT = 8192  # a phone leaf is rewritten (folded) past this size...
-LEAF_SPLIT = 4096  # ...and split in two when the folded text is still larger than this
+LEAF_COMPACT = 4096  # a phone leaf is rewritten (folded) past this size...
+LEAF_SPLIT = 2048  # ...and split in two when the folded text is still larger than this
 KEY_LEAF_COMPACT = 65536
 CLEAR = "!"
 

@@ -74,6 +74,7 @@ class View:
     phone_delta: dict[str, set[str]] = field(default_factory=dict)
     groups: dict[str, dict[EntryKey, Block]] = field(default_factory=dict)
     fingerprint: tuple[Any, ...] = ()
+    newest: str = ""
 
     def replay(self, block: Block, day: str) -> None:
         self.seq = max(self.seq, block.seq)
@@ -174,14 +175,20 @@ class Store:
         """The writer's live view, or a reader's view refreshed when the files moved on."""
         if self._locked and self._view is not None:
             return self._view
-        head_sig = self._sig(self.idx / "head.toml")
-        segs = self.segments()
-        newest = segs[-1] if segs else ""
-        fp = (head_sig, newest, self._sig(self.seg_path(newest)) if newest else None)
+        # Cheap staleness check: head.toml, the wal folder (new days) and the newest day's size.
+        newest = self._view.newest if self._view is not None else ""
+        fp = (
+            self._sig(self.idx / "head.toml"),
+            self._sig(self.wal),
+            self._sig(self.seg_path(newest)) if newest else None,
+        )
         if self._view is not None and self._view.fingerprint == fp:
             return self._view
+        segs = self.segments()
+        newest = segs[-1] if segs else ""
+        fp = (fp[0], fp[1], self._sig(self.seg_path(newest)) if newest else None)  # before reading
         v = self._build_view(segs)
-        v.fingerprint = fp
+        v.newest, v.fingerprint = newest, fp
         self._view = v
         return v
 
