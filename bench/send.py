@@ -37,7 +37,7 @@ CONCURRENCY = 32
 LATENCY = 0.05
 RATE = 50
 RATE_N = 500
-TOKEN = "bench-token"
+TOKEN = "demo-token"
 PHONE_NUMBER_ID = "123456789"
 KEY = "bench-journal-key-" + "x" * 32
 

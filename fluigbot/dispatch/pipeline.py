@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import random
 import signal
 import threading
@@ -47,6 +48,8 @@ MAX_RATE_RETRIES = 5  # a message rate-limited more often than this ends failed
 MAX_PAUSE = 120.0  # a longer wait than this ends the run's sending (the rest stays pending)
 DEFAULT_PAUSE = 2.0  # a rate limit without a hint: 2 s, doubling per retry of the same message
 RECIPIENT_SPACING = 6.0  # Meta: about one message every 6 s to the same person
+START_MARGIN = 0.025  # seconds added to the one-second window: start-to-arrival jitter
+LINGER = 0.02  # an outcome waits up to this long for others to share its fsync
 
 
 @dataclass
@@ -107,7 +110,7 @@ class Pipeline:
         rate: float | None = None,
         max_attempts: int = 5,
         force: bool = False,
-        spacing: float = RECIPIENT_SPACING,
+        spacing: float | None = None,
         now: Callable[[], datetime] = utcnow,
         recheck: Callable[[datetime], str | None] = lambda _now: None,
         on_outcome: Callable[[Outcome], None] | None = None,
@@ -125,7 +128,10 @@ class Pipeline:
         self._on_outcome = on_outcome
         self._rand = rand
         self._limiter = RateLimiter(rate or None, clock=clock, sleep=sleep)
-        self._spacing = RecipientSpacing(spacing, clock=clock, sleep=sleep)
+        self._window = StartWindow(rate or None, clock=clock, sleep=sleep)
+        self._spacing = RecipientSpacing(
+            RECIPIENT_SPACING if spacing is None else spacing, clock=clock, sleep=sleep
+        )
         self.result = RunResult()
         self._halt = False
         self._interrupts = 0
@@ -257,8 +263,10 @@ class Pipeline:
             return self._emit(released(job.key))
         await self._spacing.wait(_line(job.message.to))
         while True:
+            ticket = None
             if not self._halt:
                 await self._limiter.acquire()
+                ticket = await self._window.wait()
             if self._halt:
                 return self._emit(released(job.key))
             self.result.stats.posts += 1
@@ -279,6 +287,8 @@ class Pipeline:
             finally:
                 if task is not None:
                     self._flights.discard(task)
+                if ticket is not None:
+                    self._window.done(ticket)
             if result.error_class is ErrorClass.RATE_LIMITED:
                 if self._rate_limited(job, result):
                     continue
@@ -332,9 +342,22 @@ class Pipeline:
         self._wake_writer.set()
 
     async def _writer(self) -> None:
+        enough = max(1, self.concurrency // 2)
         while True:
             await self._wake_writer.wait()
             self._wake_writer.clear()
+            # Linger a moment so more outcomes share this fsync (only claims must be on disk
+            # before their POST; an outcome lost in a crash turns into `unknown`, never a resend).
+            deadline = time.monotonic() + LINGER
+            while len(self._outbox) < enough and not (self._closing or self._halt):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._wake_writer.clear()
+                try:
+                    await asyncio.wait_for(self._wake_writer.wait(), left)
+                except TimeoutError:
+                    break
             batch, self._outbox = self._outbox, []
             if batch:
                 await self._journal(self.journal.record_outcomes, batch)
@@ -362,3 +385,64 @@ class Pipeline:
     def _remove_sigint(self, installed: bool) -> None:
         if installed and self._loop is not None:
             self._loop.remove_signal_handler(signal.SIGINT)
+
+
+class StartWindow:
+    """At most ceil(rate) requests reach the far end in any one-second window.
+
+    RateLimiter spaces the *scheduled* slots; when the event loop stalls (a busy CPU, a journal
+    write holding the GIL), overdue slots start together, and a request that first opens its
+    connection reaches the far end later than it started. So this guard keeps the actual start
+    times, and once a request is answered it moves its time to the latest moment it can have
+    arrived: its end minus the fastest round trip seen (its end itself while no other round
+    trip is known). A margin of one slot (at most
+    START_MARGIN) absorbs the remaining jitter; the cost is that 50/s becomes about 49/s.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[list[float]] | None = None
+        self._width = 1.0
+        self._fastest = math.inf
+        self._answers = 0
+        if rate:
+            self._starts = deque(maxlen=math.ceil(rate))
+            self._width = 1.0 + min(1.0 / rate, START_MARGIN)
+
+    def _arrived(self, ticket: list[float]) -> float:
+        start, end = ticket
+        if math.isnan(end):  # not answered yet
+            return start
+        if self._answers < 2:  # its own round trip is the only one known: assume the worst
+            return end
+        return max(start, end - self._fastest)
+
+    async def wait(self) -> list[float]:
+        """Wait for room; the ticket returned goes back to done() when the answer is in."""
+        ticket = [math.nan, math.nan]  # [start, end]
+        starts = self._starts
+        if starts is None:
+            return ticket
+        while len(starts) == starts.maxlen:
+            free_at = self._arrived(starts[0]) + self._width
+            now = self._clock()
+            if now >= free_at:
+                break
+            await self._sleep(free_at - now)
+        ticket[0] = self._clock()
+        starts.append(ticket)  # no await between the check and the append
+        return ticket
+
+    def done(self, ticket: list[float]) -> None:
+        if self._starts is None or math.isnan(ticket[0]):
+            return
+        ticket[1] = self._clock()
+        self._fastest = min(self._fastest, ticket[1] - ticket[0])
+        self._answers += 1
