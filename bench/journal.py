@@ -26,8 +26,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from fluigbot.journal import Journal, Outcome  # noqa: E402
-from fluigbot.journal import bulk  # noqa: E402
+from fluigbot.journal import (  # noqa: E402
+    Journal,
+    Outcome,
+    bulk,
+)
 from fluigbot.journal.numbers import mask  # noqa: E402
 from fluigbot.journal.state import ts  # noqa: E402
 from fluigbot.models import FluigRequest  # noqa: E402

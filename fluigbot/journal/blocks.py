@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,9 @@ class Block:
     def record(self) -> dict[str, Any]:
         if self._record is None:
             try:
-                rec = tomllib.loads(self.text)["r"][0]
+                rec = _fast_record(self.text)
+                if rec is None:
+                    rec = tomllib.loads(self.text)["r"][0]
             except (tomllib.TOMLDecodeError, KeyError, IndexError) as exc:
                 m = _LINE_IN_MSG.search(str(exc))
                 line = self.line + int(m.group(1)) - 1 if m else self.line
@@ -98,6 +101,28 @@ def _crc_end(text: str) -> int | None:
     except ValueError:
         return None
     return i + 1 if ok else None
+
+
+def _fast_record(text: str) -> dict[str, Any] | None:
+    """Read a checksummed block the way tomli-w wrote it: `key = value`, one per line, plain
+    strings and integers. Anything else (escapes, floats, tables) goes to tomllib instead."""
+    rows = text.split("\n")
+    if rows[0] != "[[r]]" or rows[-1] != "":
+        return None
+    rec: dict[str, Any] = {}
+    for row in rows[1:-1]:
+        k, sep, raw = row.partition(" = ")
+        if not sep or not k.replace("_", "").isalnum() or not k.isascii() or k in rec:
+            return None
+        if raw.startswith('"') and raw.endswith('"') and len(raw) > 1 and "\\" not in raw:
+            if '"' in raw[1:-1]:
+                return None
+            rec[k] = raw[1:-1]
+        elif raw.isascii() and raw.isdigit() and (raw == "0" or raw[0] != "0"):
+            rec[k] = int(raw)
+        else:
+            return None
+    return rec
 
 
 def make_block(text: str, path: Path | None = None, line: int = 0) -> Block:
@@ -134,16 +159,56 @@ def _complete(chunk: str) -> bool:
     return i >= 0 and len(chunk) - i == 18 and chunk.endswith('"\n')
 
 
-@dataclass
 class BlockFile:
-    blocks: list[Block]
-    torn_at: int | None  # byte offset where an incomplete last block starts
+    """A file's blocks, checked and read only when touched (history reads the newest few)."""
+
+    def __init__(
+        self, text: str = "", path: Path | None = None, starts: list[int] | None = None,
+        torn_at: int | None = None,
+    ) -> None:  # fmt: skip
+        self.text, self.path, self.torn_at = text, path, torn_at
+        self._starts = starts or []
+        self._cache: dict[int, Block] = {}
+        self._all: list[Block] | None = None
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def _chunk(self, i: int) -> str:
+        end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self.text)
+        return self.text[self._starts[i] : end]
+
+    def _block(self, i: int, line: int) -> Block:
+        block = self._cache.get(i)
+        if block is None:
+            block = self._cache[i] = make_block(self._chunk(i), self.path, line)
+        return block
+
+    @property
+    def blocks(self) -> list[Block]:
+        """Every block, oldest first (checks them all)."""
+        if self._all is None:
+            line = self.text.count("\n", 0, self._starts[0]) + 1 if self._starts else 1
+            out = []
+            for i in range(len(self._starts)):
+                out.append(self._block(i, line))
+                line += self._chunk(i).count("\n")
+            self._all = out
+        return self._all
+
+    def newest_first(self) -> Iterator[Block]:
+        """Blocks from the end of the file, each checked when reached."""
+        line = self.text.count("\n", 0, self._starts[-1]) + 1 if self._starts else 1
+        for i in range(len(self._starts) - 1, -1, -1):
+            if i < len(self._starts) - 1:
+                line -= self._chunk(i).count("\n")
+            yield self._block(i, line)
 
 
 def parse_file(text: str, path: Path | None) -> BlockFile:
     """Split a block file; the last block may be torn (skipped), any other fault raises."""
     if not text:
-        return BlockFile([], None)
+        return BlockFile()
     starts: list[int] = []
     pos = text.find(HEAD)
     while pos != -1:
@@ -153,31 +218,27 @@ def parse_file(text: str, path: Path | None) -> BlockFile:
     header = text[: starts[0]] if starts else text
     if header != FILE_HEADER:
         if not starts and (FILE_HEADER.startswith(header) or "\x00" in header):
-            return BlockFile([], 0)  # a file created by an append that never finished
+            return BlockFile(torn_at=0)  # a file created by an append that never finished
         if header.startswith("schema = ") and header != FILE_HEADER:
             raise JournalError(
                 f"journal file {path} has {header.strip()!r}; this fluigbot reads schema {SCHEMA}",
                 hint="Upgrade fluigbot.",
             )
         raise corrupt(path, 1, "missing 'schema = 1' header")
-    blocks: list[Block] = []
-    line = header.count("\n") + 1
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        chunk = text[start:end]
-        last = i + 1 == len(starts)
-        if last and ("\x00" in chunk or not _complete(chunk)):
-            return BlockFile(blocks, len(text[:start].encode()))
-        blocks.append(make_block(chunk, path, line))
-        line += chunk.count("\n")
-    return BlockFile(blocks, None)
+    torn_at = None
+    if starts:
+        last = text[starts[-1] :]
+        if "\x00" in last or not _complete(last):
+            torn_at = len(text[: starts[-1]].encode())
+            text = text[: starts.pop()]
+    return BlockFile(text, path, starts, torn_at)
 
 
 def read_file(path: Path) -> BlockFile:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return BlockFile([], None)
+        return BlockFile()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -8,7 +8,6 @@ interrupted forget is finished by the next lock holder (index/forget.toml).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -181,6 +180,8 @@ def rebuild(j: Journal) -> None:
     st = j._st
     st.require_lock()
     st.flush()
+    import shutil
+
     shutil.rmtree(st.idx, ignore_errors=True)
     st._view = None
     st._leaf_cache.clear()

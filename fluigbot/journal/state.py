@@ -22,7 +22,6 @@ import os
 import tomllib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,7 +145,7 @@ class Store:
         if hit and hit[0] == sig:
             self._seg_cache.move_to_end(path)
             return hit[1]
-        bf = read_file(path) if sig else BlockFile([], None)
+        bf = read_file(path) if sig else BlockFile()
         if sig:
             self._seg_cache[path] = (sig, bf)
             while len(self._seg_cache) > 8:
@@ -201,9 +200,13 @@ class Store:
         for day in segs:
             if day < v.head_segment:
                 continue
-            for block in self.read_segment(day).blocks:
-                if block.seq > v.head_seq:
-                    v.replay(block, day)
+            tail = []
+            for block in self.read_segment(day).newest_first():
+                if block.seq <= v.head_seq:
+                    break
+                tail.append(block)
+            for block in reversed(tail):
+                v.replay(block, day)
         return v
 
     def _read_toml(self, path: Path) -> dict[str, Any]:
@@ -268,7 +271,7 @@ class Store:
         """Latest block of every key, most recently written first."""
         seen: set[EntryKey] = set()
         for day in reversed(self.segments()):
-            for block in reversed(self.read_segment(day).blocks):
+            for block in self.read_segment(day).newest_first():
                 if block.key not in seen:
                     seen.add(block.key)
                     yield block
@@ -350,6 +353,8 @@ class Store:
         doomed += index.write_key_leaves(self.idx / "keys", v.key_delta, synced)
         doomed += self.phones.write(v.phone_delta, synced)
         if synced:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(8) as pool:  # parallel fsyncs share journal commits
                 list(pool.map(fsutil.fsync_path, synced))
         index.finish_leaf_writes(doomed)

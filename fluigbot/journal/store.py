@@ -224,9 +224,7 @@ class Journal:
                 dec[field] = None
                 continue
             try:
-                dec[field] = keys.decrypt(
-                    token, self._aad(field, block.source, block.request_id)
-                )
+                dec[field] = keys.decrypt(token, self._aad(field, block.source, block.request_id))
             except Exception:
                 raise JournalError(
                     f"journal file {block.path}, line {block.line}: field {field} does not "

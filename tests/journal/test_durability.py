@@ -11,13 +11,17 @@ import subprocess
 import sys
 import textwrap
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from journal_helpers import KEY, SOURCE, fetch, phone
 
 from fluigbot.errors import JournalError
-from fluigbot.journal import Journal, Outcome
+from fluigbot.journal import Journal
+from fluigbot.journal.blocks import dump_block, make_block
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -143,8 +147,10 @@ def test_two_processes_claiming_the_same_requests_send_each_once(
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), str(tmp_path / "state"), KEY, str(seed), str(go)],
-            stdout=subprocess.PIPE, text=True, env=_env(),
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
         for seed in (1, 2)
     ]
     time.sleep(0.3)
@@ -160,7 +166,7 @@ def test_two_processes_claiming_the_same_requests_send_each_once(
 def test_lock_timeout_names_the_folder(make_journal, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
     a, b = make_journal(), make_journal()
     with a.locked():
-        with pytest.raises(JournalError, match="another fluigbot is running on") as err:
+        with pytest.raises(JournalError, match="another fluigbot is running on") as err:  # noqa: SIM117
             with b.locked(wait=0.1):
                 pass
         assert str(state_dir) in str(err.value)
@@ -202,7 +208,7 @@ def test_corrupt_record_names_file_and_line_and_other_days_still_work(
     old = sorted((state_dir / "wal").glob("*.toml"))[0]
     text = old.read_text()
     lines = text.splitlines(keepends=True)
-    target = [i for i, line in enumerate(lines) if line == 'request_id = "2"\n'][0]
+    target = next(i for i, line in enumerate(lines) if line == 'request_id = "2"\n')
     lines[target] = 'request_id = "9"\n'  # a hand edit in the middle of the file
     old.write_text("".join(lines))
     j = Journal(state_dir, KEY)
@@ -222,3 +228,27 @@ def test_corrupt_index_leaf_names_the_file(journal: Journal, state_dir: Path) ->
     leaf.write_text('schema = 1\n[[u]]\n"1\\tx = [\n[[u]]\n"a" = ["b"]\n')
     with pytest.raises(JournalError, match=r"n0\.toml, line"):
         Journal(state_dir, KEY).get((SOURCE, "1"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12).filter(
+            lambda k: k not in ("seq", "at", "source", "request_id", "status", "crc")
+        ),
+        st.one_of(
+            st.text(max_size=30),
+            st.integers(min_value=-(2**63), max_value=2**63 - 1),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
+    st.text(max_size=20),
+)
+def test_the_fast_record_reader_agrees_with_tomllib(extra: dict, rid: str) -> None:  # type: ignore[type-arg]
+    rec = {"seq": 1, "at": "2025-01-01T00:00:00.000000+00:00", "source": SOURCE,
+           "request_id": rid, "status": "pending", **extra}  # fmt: skip
+    text = dump_block(rec)
+    expected = tomllib.loads(text)["r"][0]
+    expected.pop("crc")
+    assert make_block(text).record() == expected

@@ -57,7 +57,9 @@ def test_dedup_lookup_by_phone_in_either_form(journal: Journal, clock) -> None: 
     assert journal.find_by_phone("+5582999448299") == []
 
 
-def test_purge_scrubs_old_entries_and_keeps_the_audit(journal: Journal, clock, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_purge_scrubs_old_entries_and_keeps_the_audit(
+    journal: Journal, clock, state_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     with journal.locked():
         fetch(journal, 1, phone(1), name="Antiga Pessoa")
         fetch(journal, 2, phone(2), name="Antiga Pendente")

@@ -169,7 +169,5 @@ class JournalMachine(RuleBasedStateMachine):
             assert holders == {k for k, v in self.m.items() if v.ref == ph}  # purged: audit stays
 
 
-JournalMachine.TestCase.settings = settings(
-    max_examples=20, stateful_step_count=15, deadline=None
-)
+JournalMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=15, deadline=None)
 TestJournalModel = JournalMachine.TestCase

@@ -37,7 +37,9 @@ def _all_bytes(root: Path) -> bytes:
     return b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
 
 
-def test_no_phone_digits_or_names_anywhere_in_the_state_dir(journal: Journal, state_dir: Path) -> None:
+def test_no_phone_digits_or_names_anywhere_in_the_state_dir(
+    journal: Journal, state_dir: Path
+) -> None:
     _fill(journal)
     blob = _all_bytes(state_dir)
     for secret in (PHONE, PHONE[1:], "552187654321", WA, "5511912345678", "551112345678",
@@ -49,7 +51,9 @@ def test_no_phone_digits_or_names_anywhere_in_the_state_dir(journal: Journal, st
     assert journal.get((SOURCE, "1")).phone == PHONE  # type: ignore[union-attr]
 
 
-def test_files_0600_folders_0700_and_a_warning_when_looser(journal: Journal, state_dir: Path) -> None:
+def test_files_0600_folders_0700_and_a_warning_when_looser(
+    journal: Journal, state_dir: Path
+) -> None:
     _fill(journal)
     for p in [state_dir, *state_dir.rglob("*")]:
         mode = stat.S_IMODE(p.stat().st_mode)
@@ -77,7 +81,7 @@ def test_short_key_is_a_credential_error(state_dir: Path) -> None:
 def test_missing_meta_with_data_is_refused_not_restarted(journal: Journal, state_dir: Path) -> None:
     _fill(journal)
     (state_dir / "meta.toml").unlink()
-    with pytest.raises(Exception, match="meta.toml"):
+    with pytest.raises(Exception, match=r"meta\.toml"):
         Journal(state_dir, KEY)
 
 
