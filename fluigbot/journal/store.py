@@ -426,6 +426,23 @@ class Journal:
         st.append(recs)
         st.flush()
 
+    def skip(self, items: Sequence[tuple[EntryKey, str]]) -> list[Entry]:
+        """Mark entries `skipped` with a reason (e.g. opted out since the fetch), one fsync.
+        Only entries that could still be sent change: pending, failed, dead, unknown."""
+        st = self._st
+        st.require_lock()
+        recs, seen = [], set()
+        for key, reason in items:
+            key = (key[0], str(key[1]))
+            b = st.latest_block(key)
+            if b is None or key in seen or b.status not in FORCE_CLAIMABLE:
+                continue
+            seen.add(key)
+            recs.append(self._next(b, status="skipped", reason=reason, next_attempt_at=None))
+        blocks = st.append(recs)
+        st.flush()
+        return [self._entry(b) for b in blocks]
+
     def set_mark(self, key: EntryKey, state: str, error: str | None = None) -> None:
         """The Fluig write-back mark's own state; a failed mark is retried, never the message."""
         st = self._st

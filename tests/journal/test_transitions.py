@@ -202,3 +202,18 @@ def test_reader_sees_a_running_writers_durable_work(make_journal) -> None:  # ty
         writer.record_outcomes([Outcome(K1, "sent", message_id="m")])
         assert reader.last_contact(phone(1)) is not None
         assert reader.select(statuses=["sending"]) == []
+
+
+def test_skip_records_a_late_reason_and_never_touches_sent(journal: Journal) -> None:
+    with journal.locked():
+        for i in (1, 2, 3):
+            fetch(journal, i, phone(i))
+        journal.claim([(SOURCE, "3")])
+        journal.record_outcomes([Outcome((SOURCE, "3"), "sent", message_id="m")])
+        got = journal.skip([((SOURCE, "1"), "opted_out"), ((SOURCE, "3"), "opted_out")])
+        assert [e.request_id for e in got] == ["1"]
+        assert journal.claim([(SOURCE, "1")], force=True) == []
+    one = journal.get((SOURCE, "1"))
+    assert one is not None and one.status == "skipped" and one.reason == "opted_out"
+    assert journal.get((SOURCE, "3")).status == "sent"  # type: ignore[union-attr]
+    assert journal.get((SOURCE, "2")).status == "pending"  # type: ignore[union-attr]
