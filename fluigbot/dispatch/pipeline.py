@@ -49,7 +49,7 @@ MAX_PAUSE = 120.0  # a longer wait than this ends the run's sending (the rest st
 DEFAULT_PAUSE = 2.0  # a rate limit without a hint: 2 s, doubling per retry of the same message
 RECIPIENT_SPACING = 6.0  # Meta: about one message every 6 s to the same person
 START_MARGIN = 0.025  # seconds added to the one-second window: start-to-arrival jitter
-LINGER = 0.02  # an outcome waits up to this long for others to share its fsync
+LINGER = 0.05  # an outcome waits up to this long for others to share its fsync
 
 
 @dataclass
@@ -215,13 +215,13 @@ class Pipeline:
     async def _feed(self, items: list[PlanItem], ready: asyncio.Queue[_Job | None]) -> None:
         queue = deque(items)
         while queue and not self._halt:
-            await self._refill.wait()
-            self._refill.clear()
+            # Claim only once the ready queue ran half empty, so claims come in big batches.
+            while ready.qsize() > self._low and not self._halt:
+                self._refill.clear()
+                await self._refill.wait()
             if self._halt:
                 break
             room = self._target - ready.qsize()
-            if room <= 0:
-                continue
             reason = self._recheck(self._now())
             if reason is not None:  # e.g. the window closed while sending: the rest waits
                 self.result.held_reason = reason
@@ -240,8 +240,6 @@ class Pipeline:
                 else:
                     self.result.claimed[entry.key] = entry
                     ready.put_nowait(_Job(item, entry))
-            if ready.qsize() <= self._low:
-                self._refill.set()
 
     async def _worker(self, ready: asyncio.Queue[_Job | None]) -> None:
         while True:
