@@ -110,6 +110,7 @@ class Pipeline:
         rate: float | None = None,
         max_attempts: int = 5,
         force: bool = False,
+        mark_sent: bool = False,
         spacing: float | None = None,
         now: Callable[[], datetime] = utcnow,
         recheck: Callable[[datetime], str | None] = lambda _now: None,
@@ -123,6 +124,7 @@ class Pipeline:
         self.concurrency = max(1, concurrency)
         self.max_attempts = max_attempts
         self.force = force
+        self.mark_sent = mark_sent  # a Fluig mark is due after each send: record it pending
         self._now = now
         self._recheck = recheck
         self._on_outcome = on_outcome
@@ -335,6 +337,15 @@ class Pipeline:
 
     # --- outcomes: group commit ------------------------------------------------------------------
 
+    def _record(self, batch: list[Outcome]) -> None:
+        """On the journal thread: the outcomes, then a pending Fluig mark for each one sent, so
+        a run killed before its marks leaves them due for the next run."""
+        self.journal.record_outcomes(batch)
+        if self.mark_sent:
+            for outcome in batch:
+                if outcome.status == "sent":
+                    self.journal.set_mark(outcome.key, "pending")
+
     def _emit(self, outcome: Outcome) -> None:
         self._outbox.append(outcome)
         self._wake_writer.set()
@@ -358,7 +369,7 @@ class Pipeline:
                     break
             batch, self._outbox = self._outbox, []
             if batch:
-                await self._journal(self.journal.record_outcomes, batch)
+                await self._journal(self._record, batch)
                 self.result.stats.outcome_batches += 1
                 for outcome in batch:
                     self.result.outcomes[outcome.key] = outcome

@@ -213,6 +213,7 @@ class Dispatcher:
             rate=send.rate_per_second or None,
             max_attempts=send.max_attempts,
             force=selection.force,
+            mark_sent=self.fluig is not None,
             now=self.now,
             recheck=recheck,
             on_outcome=self.on_outcome,
@@ -233,9 +234,9 @@ class Dispatcher:
         """Mark what this run sent, and every mark left failed or pending before."""
         assert self.fluig is not None
         sent = [k for k, o in result.outcomes.items() if o.status == "sent"]
-        due = {e.key: e for e in self.journal.marks_due()}
+        due = {e.key: e for e in self.journal.marks_due()}  # this run's sends are among them
         for key in sent:
-            if key not in due:
+            if key not in due:  # not recorded pending (cannot happen; never lose a mark)
                 entry = self.journal.get(key)
                 if entry is not None:
                     due[key] = entry

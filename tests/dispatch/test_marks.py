@@ -115,3 +115,22 @@ def test_missing_fluig_credentials_fail_before_sending(home, cloud, fluig, run, 
     result = run("send", "--yes")
     assert result.exit_code == 3
     assert cloud.received == []
+
+
+def test_a_run_stopped_before_its_marks_leaves_them_due(home, cloud, fluig, run, monkeypatch):
+    from fluigbot.dispatch.run import Dispatcher
+
+    _setup(home, cloud, fluig, run, mode="observation")
+
+    def interrupted(self, result):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # Ctrl-C right after the messages went out
+
+    with monkeypatch.context() as m:
+        m.setattr(Dispatcher, "_marks", interrupted)
+        assert run("send", "--yes").exit_code == 130
+    assert len(cloud.received) == N
+    assert _marks(home, fluig) == ["pending"] * N  # recorded with the outcomes
+    assert run("send", "--yes").exit_code == 0
+    assert len(cloud.received) == N
+    assert len(fluig.observations) == N
+    assert _marks(home, fluig) == ["done"] * N
