@@ -111,6 +111,19 @@ def history(state: Path, *args: str) -> str:
     return f"{min(runs):.3f} s"
 
 
+def cli_baseline() -> str:
+    """`fluigbot --version`: what every command costs before it touches the journal."""
+    runs = []
+    for _ in range(3):
+        t = time.perf_counter()
+        p = subprocess.run([sys.executable, "-m", "fluigbot", "--version"], capture_output=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO)  # fmt: skip
+        runs.append(time.perf_counter() - t)
+        if p.returncode != 0:
+            return "n/a"
+    return f"{min(runs):.3f} s"
+
+
 def journal_process(state: Path, code: str) -> float:
     """A bare Python process that opens the journal and runs `code` (history minus the CLI)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -203,6 +216,7 @@ def main() -> None:
     for label, key in (("history --limit 50 (goal < 0.3 s)", "history_limit_50"),
                        ("history --status failed (goal < 0.3 s)", "history_failed")):  # fmt: skip
         print(f"  {label:44} {small[key]:>10} {big[key]:>10}")
+    print(f"  {'for reference: fluigbot --version process':44} {cli_baseline():>10}")
 
 
 if __name__ == "__main__":
