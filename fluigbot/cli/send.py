@@ -71,7 +71,10 @@ def _run(st: AppState, selection: Selection, *, dry_run: bool, yes: bool, json_o
     from fluigbot.dispatch.marks import enabled
 
     settings = st.settings()
-    provider = connect.provider(settings, st.secrets())
+    from fluigbot.dispatch.transport import for_provider
+
+    transport = for_provider(settings.whatsapp.provider, settings.send.concurrency)
+    provider = connect.provider(settings, st.secrets(), transport=transport)
     fluig = None
     if enabled(settings) and not dry_run:
         fluig = connect.fluig_client(settings, st.secrets())

@@ -205,3 +205,47 @@ def test_limit_and_request_select_what_is_sent(configure, journal, cloud, run):
     assert run("send", "--yes", "--limit", "2").exit_code == 0
     assert statuses(journal, keys) == ["sent", "sent", "pending", "pending", "sent", "pending"]
     assert len(cloud.received) == 3
+
+
+def test_mixed_faults_with_many_in_flight(configure, journal, cloud, run):
+    """16 in flight (sharded connection pools), every kind of answer at once."""
+    cloud.latency = 0.02
+    configure(send={"concurrency": 16})
+    phones = [phone(i) for i in range(48)]
+    faults = {3: 131026, 7: "timeout", 11: "drop", 15: 131000, 19: "proxy_502"}
+    for i, kind in faults.items():
+        cloud.fail(phones[i], kind)
+    keys = add_pending(journal, phones)
+    result = run("send", "--yes", "--json")
+    assert result.exit_code == 6
+    expected = ["sent"] * 48
+    for i, status in {3: "dead", 7: "unknown", 11: "unknown", 15: "failed", 19: "unknown"}.items():
+        expected[i] = status
+    assert statuses(journal, keys) == expected
+    assert sorted(r.to for r in cloud.received) == sorted(_digits(p) for p in phones)
+    report = json.loads(result.stdout)
+    assert (report["sent"], report["dead"], report["unknown"], report["failed"]) == (43, 1, 3, 1)
+
+
+def test_sharded_transport_spreads_and_releases(cloud):
+    import asyncio
+
+    import httpx
+
+    from fluigbot.dispatch.transport import ShardedTransport
+
+    transport = ShardedTransport(16, pool_size=4)
+    cloud.latency = 0.02
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=transport) as client:
+            url = f"{cloud.url}/v23.0/123456789"
+            headers = {"Authorization": "Bearer demo-token"}
+            answers = await asyncio.gather(*(client.get(url, headers=headers) for _ in range(40)))
+            assert all(a.status_code == 200 for a in answers)
+            assert transport._busy == [0, 0, 0, 0]
+            with pytest.raises(httpx.ConnectError):
+                await client.get("http://127.0.0.1:9/")
+            assert transport._busy == [0, 0, 0, 0]
+
+    asyncio.run(main())
