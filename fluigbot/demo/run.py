@@ -131,16 +131,31 @@ def run_demo(invoke: Step, narrate: Callable[[str], None]) -> int:
             )
             steps = [
                 ("1/6 fetch: read the open requests, normalize phones, record them", ["fetch"]),
-                ("2/6 preview: exactly what send would send (nothing leaves)", ["preview", "--limit", "8"]),
-                ("3/6 send: one template message each, at most once; marks written back to Fluig", ["send", "--yes"]),
-                ("4/6 history: the journal, newest first (one failed, one dead, the skipped)", ["history", "--limit", "12"]),
-                ("5/6 retry --all: the failed one again, without waiting for its backoff", ["retry", "--all", "--yes"]),
+                (
+                    "2/6 preview: exactly what send would send (nothing leaves)",
+                    ["preview", "--limit", "8"],
+                ),
+                (
+                    "3/6 send: one template message each, at most once; marks written back to Fluig",
+                    ["send", "--yes"],
+                ),
+                (
+                    "4/6 history: what did not go out, and why (the journal, newest first)",
+                    ["history", "--status", "failed", "--status", "dead", "--status", "skipped"],
+                ),
+                (
+                    "5/6 retry --all: the failed one again, without waiting for its backoff",
+                    ["retry", "--all", "--yes"],
+                ),
                 ("6/6 send again: nothing left to send, nobody messaged twice", ["send", "--yes"]),
             ]
             codes = []
             for title, args in steps:
                 narrate(f"\n── {title}\n$ fluigbot {' '.join(args)}")
-                codes.append(invoke(args))
+                code = invoke(args)
+                codes.append(code)
+                if code == 6:
+                    narrate("(exit 6, as expected: one number fails once, one is undeliverable)")
             delivered = [r for r in sims.cloud.received if r.delivered]
             per_number: dict[str, int] = {}
             for r in delivered:
@@ -180,7 +195,9 @@ def serve_sandbox(*, port: int, say: Callable[[str], None], out: Callable[[str],
         from fluigbot.config_file import write_private
 
         write_private(env_file, "".join(f"{k}={v}\n" for k, v in sorted(env.items())))
-        say(f"Fluig simulator:     {sims.fluig.url}  ({len(sims.fluig.listing_calls)} calls so far)")
+        say(
+            f"Fluig simulator:     {sims.fluig.url}  ({len(sims.fluig.listing_calls)} calls so far)"
+        )
         say(f"Cloud API simulator: {sims.cloud.url}")
         say(f"Config: {config} (throwaway secrets in {env_file}, never in the OS keyring)")
         say("In another terminal, rehearse with:")
