@@ -386,14 +386,17 @@ class Pipeline:
         if threading.current_thread() is not threading.main_thread() or self._loop is None:
             return False
         try:
-            self._loop.add_signal_handler(signal.SIGINT, self.interrupt)
+            # SIGTERM (systemd stop, a cron timeout) ends a run as gracefully as Ctrl-C.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(sig, self.interrupt)
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or no signals here
             return False
         return True
 
     def _remove_sigint(self, installed: bool) -> None:
         if installed and self._loop is not None:
-            self._loop.remove_signal_handler(signal.SIGINT)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.remove_signal_handler(sig)
 
 
 class StartWindow:

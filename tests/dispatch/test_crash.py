@@ -103,14 +103,15 @@ def test_two_sends_started_together_send_each_once(configure, journal, cloud):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_records_in_flight_and_leaves_the_rest_pending(configure, journal, cloud):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_records_in_flight_and_leaves_the_rest_pending(configure, journal, cloud, sig):
     cloud.latency = 0.3
     configure(send={"concurrency": 2})
     n = 12
     keys = add_pending(journal, [phone(i) for i in range(n)])
     proc = _start("send", "--yes", "--json")
     _wait_for(lambda: len(cloud.received) >= 3, proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     found = entries(journal, keys)
