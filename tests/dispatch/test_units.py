@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fluigbot.dispatch.outcomes import outcome_for, released
-from fluigbot.dispatch.pipeline import StartWindow
+from fluigbot.dispatch.window import StartWindow
 from fluigbot.whatsapp.base import ErrorClass, SendResult
 
 KEY = ("https://fluig.example.com", "1")
