@@ -99,16 +99,7 @@ def env_for(home: Path) -> dict[str, str]:
 
 
 def _command() -> list[str]:
-    from fluigbot.journal import Journal
-
-    if hasattr(Journal, "exists"):
-        return [sys.executable, "-m", "fluigbot"]
-    shim = (  # TEMP until Journal.exists lands
-        "import runpy, pathlib; from fluigbot.journal import Journal; "
-        "Journal.exists = staticmethod(lambda d: (pathlib.Path(d) / 'meta.toml').exists()); "
-        "runpy.run_module('fluigbot', run_name='__main__')"
-    )
-    return [sys.executable, "-c", shim]
+    return [sys.executable, "-m", "fluigbot"]
 
 
 def fluigbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -452,7 +452,8 @@ def _build(
         writeback=Writeback(**pick("fluig.writeback.")),
         dataset=Dataset(**pick("fluig.dataset.")),
     )
-    send = SendSettings(**pick("send."), window=pick("send.window."))
+    window = {k: list(x) if isinstance(x, tuple) else x for k, x in pick("send.window.").items()}
+    send = SendSettings(**pick("send."), window=window)
     message = MessageSettings(**pick("message."))
     overrides: dict[str, ProcessOverride] = {}
     for pid, got in processes.items():

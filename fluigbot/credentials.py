@@ -97,4 +97,6 @@ def status_rows(
 
 def journal_exists(state_dir: Path) -> bool:
     """Whether a journal was ever written there (so its key must not be made anew)."""
-    return any((state_dir / n).exists() for n in ("meta.toml", "wal", "index", "optouts.toml"))
+    from fluigbot.journal import Journal
+
+    return Journal.exists(state_dir)

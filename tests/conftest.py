@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prism_support import PrismServer, shared_specs_dir, start_prism
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +64,41 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+# -- Prism serving the vendors' specs (session-wide; skipped without Prism or ../shared) ----------
+
+
+def _spec(*parts: str) -> Path:
+    specs = shared_specs_dir()
+    if specs is None:
+        pytest.skip("../shared/specs is missing: the contract tests need the vendors' specs")
+    return specs.joinpath(*parts)
+
+
+@pytest.fixture(scope="session")
+def prism_process_management(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
+    spec = _spec("fluig", "fluig-process-management.swagger.json")
+    with start_prism(spec, tmp_path_factory.mktemp("prism-pm")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prism_ecm_forms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
+    spec = _spec("fluig", "fluig-ecm-forms.swagger.json")
+    with start_prism(spec, tmp_path_factory.mktemp("prism-forms")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prism_meta(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
+    spec = _spec("whatsapp", "meta-business-messaging-api_v23.0.yaml")
+    with start_prism(spec, tmp_path_factory.mktemp("prism-meta"), dynamic=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def prism_twilio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrismServer]:
+    spec = _spec("whatsapp", "twilio_api_v2010.yaml")
+    with start_prism(spec, tmp_path_factory.mktemp("prism-twilio"), dynamic=False) as server:
+        yield server

@@ -66,7 +66,7 @@ template = "primeiro_contato_ti"
     assert s.fluig.writeback.mode == "form_field"
     assert s.whatsapp.effective_base_url == "https://graph.facebook.com"
     assert s.message.parameters == ("nome", "numero")
-    assert s.send.window["days"] == ("mon", "tue")
+    assert s.send.window["days"] == ["mon", "tue"]
     assert s.fields_for("ti_chamado").phone == ("celular_contato",)
     assert s.fields_for("ti_chamado").consent == "aceite"  # the rest comes from fluig.fields
     assert s.message_for("ti_chamado").template == "primeiro_contato_ti"

@@ -75,6 +75,12 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.state_dir)!r})"
 
+    @staticmethod
+    def exists(state_dir: Path) -> bool:
+        """Whether a journal was ever written there (so its key must never be made anew)."""
+        d = Path(state_dir)
+        return any((d / n).exists() for n in ("meta.toml", "wal", "index", "optouts.toml"))
+
     # ----- key and meta
     def _has_data(self) -> bool:
         return any((self.state_dir / n).exists() for n in ("wal", "index", "optouts.toml"))

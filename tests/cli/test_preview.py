@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dispatch"))
 
 from dispatch_helpers import (
-    _journal_exists_shim,
     add_pending,
     cloud,
     configure,
@@ -20,7 +15,7 @@ from dispatch_helpers import (
     statuses,
 )
 
-__all__ = ["_journal_exists_shim", "cloud", "configure", "home", "journal", "run"]
+__all__ = ["cloud", "configure", "home", "journal", "run"]
 
 
 def test_preview_json_contract(configure, journal, cloud, run):

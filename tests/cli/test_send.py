@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dispatch"))
-
 from dispatch_helpers import (
-    _journal_exists_shim,
     add_pending,
     cloud,
     configure,
@@ -25,7 +20,7 @@ from dispatch_helpers import (
 
 import fluigbot.cli.output as output
 
-__all__ = ["_journal_exists_shim", "cloud", "configure", "home", "journal", "run"]
+__all__ = ["cloud", "configure", "home", "journal", "run"]
 
 
 def _tree(path: Path) -> dict[str, str]:

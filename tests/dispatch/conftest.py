@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from dispatch_helpers import (
-    _journal_exists_shim,
     cloud,
     configure,
     home,
@@ -16,4 +10,4 @@ from dispatch_helpers import (
     run,
 )
 
-__all__ = ["_journal_exists_shim", "cloud", "configure", "home", "journal", "run"]
+__all__ = ["cloud", "configure", "home", "journal", "run"]

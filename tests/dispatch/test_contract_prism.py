@@ -1,13 +1,11 @@
 """Contract tests of the whole `fluigbot send`: Prism serves the Meta and the Twilio specs (with
 `--errors`, a request that breaks the spec gets a 422 and a validator line), and every message of
-a small batch must pass. Reuses the WhatsApp tests' Prism fixtures; skipped where Prism or
+a small batch must pass. Uses the session's Prism fixtures (tests/conftest.py); skipped where Prism or
 ../shared is missing."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +13,6 @@ import pytest
 from dispatch_helpers import add_pending, config_text, phone, statuses
 
 pytestmark = pytest.mark.prism
-
-_spec = importlib.util.spec_from_file_location(
-    "whatsapp_conftest", Path(__file__).resolve().parents[1] / "whatsapp" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-_whatsapp = importlib.util.module_from_spec(_spec)
-sys.modules["whatsapp_conftest"] = _whatsapp  # dataclasses look their module up
-_spec.loader.exec_module(_whatsapp)
-prism_meta = _whatsapp.prism_meta
-prism_twilio = _whatsapp.prism_twilio
 
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 CONTENT_SID = "HX" + "fedcba9876543210" * 2

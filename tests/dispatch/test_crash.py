@@ -19,16 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _command() -> list[str]:
-    from fluigbot.journal import Journal
-
-    if not getattr(getattr(Journal, "exists", None), "shim", True):
-        return [sys.executable, "-m", "fluigbot"]
-    shim = (  # TEMP until Journal.exists lands
-        "import runpy, pathlib; from fluigbot.journal import Journal; "
-        "Journal.exists = staticmethod(lambda d: (pathlib.Path(d) / 'meta.toml').exists()); "
-        "runpy.run_module('fluigbot', run_name='__main__')"
-    )
-    return [sys.executable, "-c", shim]
+    return [sys.executable, "-m", "fluigbot"]
 
 
 def _start(*args: str) -> subprocess.Popen[str]:

@@ -1,4 +1,4 @@
-"""Helpers shared by the journal tests (imported by name: conftest puts this folder on sys.path)."""
+"""Helpers shared by the journal tests (imported by name: tests/support is on pytest's pythonpath)."""
 
 from __future__ import annotations
 

@@ -147,16 +147,3 @@ def run() -> Callable[..., Any]:
         return runner.invoke(app, list(args), input=input)
 
     return invoke
-
-
-@pytest.fixture(autouse=True)
-def _journal_exists_shim(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # TEMP until Journal.exists lands
-    if not hasattr(Journal, "exists"):
-
-        def exists(d: Path) -> bool:
-            return (Path(d) / "meta.toml").exists()
-
-        exists.shim = True  # type: ignore[attr-defined]
-        monkeypatch.setattr(Journal, "exists", staticmethod(exists), raising=False)
