@@ -151,6 +151,13 @@ class Settings:
     processes: Mapping[str, ProcessOverride] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
+    def fluig_file(self) -> Path | None:
+        """fluig.file, relative to the config file's folder (cron runs from anywhere)."""
+        if not self.fluig.file:
+            return None
+        path = Path(self.fluig.file).expanduser()
+        return path if path.is_absolute() else self.path.parent / path
+
     def fields_for(self, process_id: str) -> Fields:
         override = self.processes.get(process_id)
         return override.fields if override and override.fields else self.fluig.fields

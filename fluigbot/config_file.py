@@ -137,9 +137,15 @@ def effective_dict(settings: Settings) -> dict[str, Any]:
             return {k: clean(v) for k, v in value.items() if v is not None}
         return value
 
+    whatsapp = clean(settings.whatsapp)
+    whatsapp["base_url"] = settings.whatsapp.effective_base_url
+    if settings.whatsapp.provider == "outbox" and not settings.whatsapp.outbox_path:
+        from fluigbot.whatsapp.outbox import default_outbox_path
+
+        whatsapp["outbox_path"] = str(default_outbox_path())
     data = {
         "fluig": clean(settings.fluig),
-        "whatsapp": clean(settings.whatsapp),
+        "whatsapp": whatsapp,
         "message": clean(settings.message),
         "send": clean(settings.send),
     }
@@ -159,25 +165,17 @@ def deep_check(settings: Settings) -> None:
     messages += [
         (f"process.{pid}.message", o.message) for pid, o in settings.processes.items() if o.message
     ]
-    try:
-        from fluigbot.templates import check_message
-    except ImportError:  # templates not built yet
-        check_message = None
+    from fluigbot.templates import check_message
+
     for where, message in messages:
-        if check_message is None:
-            break
         try:
             check_message(message, where=where)
         except FluigbotError as exc:
             problems.append(str(exc))
-    try:
-        from fluigbot.policy import Window
+    from fluigbot.policy import Window
 
-        Window.from_config(
-            {k: list(v) if isinstance(v, tuple) else v for k, v in settings.send.window.items()}
-        )
-    except ImportError:
-        pass
+    try:
+        Window.from_config(settings.send.window)
     except FluigbotError as exc:
         problems.append(str(exc))
     w = settings.whatsapp

@@ -55,26 +55,29 @@ def needed(settings: Settings) -> set[str]:
 def status_rows(
     settings: Settings, secrets: Secrets, state_dir: Path
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per secret; and the names the config needs that are missing."""
+    """One row per secret, and the names the config needs that are missing. Never raises for a
+    missing secret or an unusable keyring: the table is shown first, the exit code follows."""
     need = needed(settings)
+    if journal_exists(state_dir):
+        need.update(JOURNAL)  # an existing journal cannot be read without its key
     rows: list[dict[str, Any]] = []
     missing: list[str] = []
-    keyring_error: CredentialError | None = None
+    keyring_problem: str | None = None
     for group, names in GROUPS.items():
         for name in names:
-            try:
-                found = secrets.find(name, use_keyring=keyring_error is None)
-                origin = found.origin
-            except CredentialError as exc:
-                keyring_error = exc
-                found = secrets.find(name, use_keyring=False)
-                origin = found.origin
+            found = secrets.find(name, use_keyring=False)
+            if found.value is None and keyring_problem is None:
+                try:
+                    found = secrets.find(name)
+                except CredentialError as exc:
+                    keyring_problem = exc.message
             present = found.value is not None
             state = "present" if present else "missing"
-            if not present and keyring_error is not None:
+            origin = found.origin
+            if not present and keyring_problem is not None:
                 origin = "keyring unusable"
-            if group == "journal" and not present:
-                state = "missing" if journal_exists(state_dir) else "not yet (made on first use)"
+            if group == "journal" and not present and name not in need:
+                state = "not yet (made on first use)"
             rows.append(
                 {
                     "name": name,
@@ -87,11 +90,6 @@ def status_rows(
             )
             if name in need and not present:
                 missing.append(name)
-    if keyring_error is not None and missing:
-        raise CredentialError(
-            f"missing credential(s): {', '.join(missing)}, and {keyring_error.message}",
-            hint="Set them in the environment (FLUIGBOT_*), or unlock the keyring.",
-        )
     return rows, missing
 
 

@@ -206,6 +206,14 @@ def file_pages(
         yield page
 
 
+def started_since(
+    pages: Iterable[list[FluigRequest]], start: datetime
+) -> Iterator[list[FluigRequest]]:
+    """An export file has no server-side filter: keep the requests started since `start`."""
+    for page in pages:
+        yield [r for r in page if r.start_date is None or r.start_date >= start]
+
+
 def api_pages(
     client: FluigClient,
     settings: Settings,

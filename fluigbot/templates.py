@@ -315,11 +315,16 @@ def resolve_template(base: TemplateSpec, override: Mapping[str, Any] | None) -> 
 class MessageLike(Protocol):
     """What ``[message]`` holds (``fluigbot.config.MessageSettings`` fits)."""
 
-    template: str
-    language: str
-    body: str
-    parameters: tuple[str, ...] | None
-    parameter_format: str
+    @property
+    def template(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def parameters(self) -> tuple[str, ...] | None: ...
+    @property
+    def parameter_format(self) -> str: ...
 
 
 def spec_from(message: MessageLike) -> TemplateSpec:

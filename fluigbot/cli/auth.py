@@ -65,9 +65,12 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -
             [(r["name"], r["state"], r["origin"], "yes" if r["needed"] else "no") for r in rows],
         )
     if missing_needed:
+        unusable = any(r["origin"] == "keyring unusable" for r in rows)
         raise CredentialError(
-            f"missing credential(s) the config needs: {', '.join(missing_needed)}.",
-            hint="Store them with `fluigbot auth set fluig|whatsapp`, or set them in the environment.",
+            f"missing credential(s) the config needs: {', '.join(missing_needed)}"
+            + (" (and the OS keyring cannot be used here)." if unusable else "."),
+            hint="Set them in the environment (FLUIGBOT_*)"
+            + ("." if unusable else ", or store them with `fluigbot auth set ...`."),
         )
 
 

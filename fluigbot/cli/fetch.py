@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -17,8 +16,10 @@ def fetch(
     process: list[str] = typer.Option(
         [], "--process", help="Process id to read (repeatable; default: fluig.process_ids)."
     ),
-    since: datetime | None = typer.Option(
-        None, "--since", help="Read requests started on or after this date (YYYY-MM-DD)."
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="Only requests started since a date (YYYY-MM-DD, São Paulo time) or an age (7d).",
     ),
     full: bool = typer.Option(False, "--full", help="Re-read everything, not only what is new."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Read at most N requests."),
@@ -29,11 +30,13 @@ def fetch(
     from fluigbot import intake
     from fluigbot.cli.render import fetch_summary, fetch_table
     from fluigbot.errors import ConfigError
+    from fluigbot.timeparse import parse_since
 
     st = get_state()
+    start = parse_since(since) if since else None
     settings = st.settings()
     journal = st.journal()
-    path = from_file or (Path(settings.fluig.file) if settings.fluig.source == "file" else None)
+    path = from_file or (settings.fluig_file() if settings.fluig.source == "file" else None)
     if settings.fluig.source == "file" and path is None:
         raise ConfigError("fluig.source is file but fluig.file is not set.", hint="Or use --from.")
     process_ids = list(process) or list(settings.fluig.process_ids)
@@ -49,10 +52,10 @@ def fetch(
 
         client = connect.fluig_client(settings, st.secrets())
         pages = intake.api_pages(
-            client, settings, journal, process_ids=process_ids, since=since, full=full
+            client, settings, journal, process_ids=process_ids, since=start, full=full
         )
-    if since is not None and path is not None:
-        pages = _since_filter(pages, since)
+    if start is not None and path is not None:
+        pages = intake.started_since(pages, start)
     with st.progress("Reading requests") as progress, journal.locked():
         report = intake.record_pages(
             journal,
@@ -68,11 +71,3 @@ def fetch(
         return
     fetch_table(st.out, report.entries)
     st.out.info(fetch_summary(report))
-
-
-def _since_filter(pages, since):  # type: ignore[no-untyped-def]
-    from datetime import UTC
-
-    floor = since if since.tzinfo else since.replace(tzinfo=UTC)
-    for page in pages:
-        yield [r for r in page if r.start_date is None or r.start_date >= floor]

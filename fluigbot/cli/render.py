@@ -27,10 +27,12 @@ STATUS_STYLE = {
 
 
 def short_name(name: str | None) -> str:
-    """'Maria Aparecida da Silva' -> 'Maria S.'; a name is personal data."""
+    """'MARIA APARECIDA DA SILVA' -> 'Maria S.'; a name is personal data."""
     if not name:
         return "-"
-    words = name.split()
+    from fluigbot.templates import title_name
+
+    words = title_name(name).split()
     if len(words) == 1:
         return words[0]
     return f"{words[0]} {words[-1][0]}."
@@ -44,7 +46,7 @@ def styled(status: str, tty: bool) -> str:
 def _phone(entry: Entry, reveal: bool) -> str:
     if entry.phone is None and entry.phone_masked is None:
         return "-"
-    return (entry.phone if reveal else entry.phone_masked) or "-"
+    return (entry.phone if reveal and entry.phone else entry.phone_masked) or "-"
 
 
 def fetch_table(out: Output, entries: Sequence[Entry]) -> None:
@@ -184,7 +186,9 @@ def send_table(out: Output, report: Any) -> None:
 
 def send_summary(report: Any) -> str:
     c = report.counts()
-    label = ("retry" if report.mode == "retry" else "send") + (" (dry run)" if report.dry_run else "")
+    label = ("retry" if report.mode == "retry" else "send") + (
+        " (dry run)" if report.dry_run else ""
+    )
     parts = [f"{c['sent']} sent", f"{c['failed']} failed", f"{c['held']} held"]
     parts.append(f"{c['skipped']} skipped")
     for key in ("dead", "unknown"):

@@ -100,3 +100,29 @@ def test_env_only_works_without_keyring(run, fail_keyring, isolated_env: Path, m
     )
     monkeypatch.setenv("FLUIGBOT_WHATSAPP_TOKEN", "tok")
     assert run("auth", "status").exit_code == 0
+
+
+def test_no_keyring_still_shows_the_table(
+    run, fail_keyring, isolated_env: Path, monkeypatch
+) -> None:
+    (isolated_env / "config.toml").write_text(
+        '[fluig]\nsource = "file"\n[whatsapp]\nprovider = "cloud"\n'
+    )
+    monkeypatch.setenv("FLUIGBOT_FLUIG_CONSUMER_KEY", "ck")
+    result = run("auth", "status")
+    assert result.exit_code == 3
+    assert "FLUIGBOT_FLUIG_CONSUMER_KEY\tpresent\tenv" in result.stdout
+    assert "FLUIGBOT_WHATSAPP_TOKEN\tmissing\tkeyring unusable" in result.stdout
+    assert "cannot be used" in result.stderr
+
+
+def test_existing_journal_needs_its_key(run, isolated_env: Path, monkeypatch) -> None:
+    (isolated_env / "config.toml").write_text(
+        '[fluig]\nsource = "file"\n[whatsapp]\nprovider = "outbox"\n'
+    )
+    assert run("auth", "status").exit_code == 0  # no journal yet: a key is made on first use
+    monkeypatch.setenv("FLUIGBOT_JOURNAL_KEY", "j" * 40)
+    assert run("optout", "add", "-", input="11987654321\n").exit_code == 0  # writes a journal
+    monkeypatch.delenv("FLUIGBOT_JOURNAL_KEY")
+    result = run("auth", "status")
+    assert result.exit_code == 3 and "FLUIGBOT_JOURNAL_KEY" in result.stderr
