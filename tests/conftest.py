@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prism_support import PrismServer, shared_specs_dir, start_prism
@@ -64,6 +65,21 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def run() -> Any:
+    """Invoke the CLI in-process; stdout and stderr stay apart (Click >= 8.2)."""
+    from typer.testing import CliRunner
+
+    from fluigbot.cli.app import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Any:
+        return runner.invoke(app, list(args), input=input, env=env)
+
+    return invoke
 
 
 # -- Prism serving the vendors' specs (session-wide; skipped without Prism or ../shared) ----------

@@ -56,16 +56,18 @@ def fetch(
         )
     if start is not None and path is not None:
         pages = intake.started_since(pages, start)
-    with st.progress("Reading requests") as progress, journal.locked():
-        report = intake.record_pages(
-            journal,
-            settings,
-            pages,
-            limit=limit,
-            on_progress=lambda r: progress(f"{r.read} read, page {r.pages}"),
-        )
-    if client is not None:
-        client.close()
+    try:
+        with st.progress("Reading requests") as progress, journal.locked():
+            report = intake.record_pages(
+                journal,
+                settings,
+                pages,
+                limit=limit,
+                on_progress=lambda r: progress(f"{r.read} read, page {r.pages}"),
+            )
+    finally:
+        if client is not None:
+            client.close()
     if json_out:
         st.out.json(report.to_json())
         return
