@@ -44,7 +44,7 @@ from fluigbot.journal.entry import OPEN_STATUSES, EntryKey
 log = logging.getLogger("fluigbot.journal")
 
 GROUPS = ("pending", "failed", "sending", "unknown", "mark")
-CHECKPOINT_EVERY = 2000
+CHECKPOINT_EVERY = 10_000
 
 
 def ts(value: datetime) -> str:

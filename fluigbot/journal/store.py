@@ -59,6 +59,7 @@ class Journal:
         self._secret: str | None = secret
         self._keys: Keys | None = None
         self._optout_cache: tuple[Any, list[dict[str, Any]]] | None = None
+        self._optout_refs: tuple[list[dict[str, Any]], set[str]] | None = None
         meta = self._st._read_toml(self.state_dir / "meta.toml")
         if meta:
             self._keys = self._check_key(meta)
@@ -541,8 +542,12 @@ class Journal:
     def is_opted_out(self, phone_e164: str, wa_id: str | None = None) -> bool:
         if not self._ready():
             return False
-        refs = self._refs(phone_e164, wa_id)
-        return any(set(i["refs"]) & refs for i in self._optouts())
+        items = self._optouts()
+        if not items:
+            return False  # the common case: no hashing at all
+        if self._optout_refs is None or self._optout_refs[0] is not items:
+            self._optout_refs = (items, {r for i in items for r in i["refs"]})
+        return not self._optout_refs[1].isdisjoint(self._refs(phone_e164, wa_id))
 
     def optout_list(self) -> list[OptOut]:
         return [
