@@ -7,14 +7,16 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from fluigbot.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def stdin_is_tty() -> bool:
@@ -39,13 +41,28 @@ class Output:
     verbose: int = 0
     quiet: bool = False
     no_color: bool = False
-    out: Console = field(init=False)
-    err: Console = field(init=False)
 
-    def __post_init__(self) -> None:
+    # rich loads only when something is drawn for a person: scripts and cron never pay for it.
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        return Console(no_color=_color_off(self.no_color), highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
         off = _color_off(self.no_color)
-        self.out = Console(no_color=off, highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, no_color=off, highlight=False, soft_wrap=True)
+        return Console(stderr=True, no_color=off, highlight=False, soft_wrap=True)
+
+    def _plain(self, line: str) -> bool:
+        """Write a line to stderr without rich when no person is looking at a terminal."""
+        if stderr_is_tty():
+            return False
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        return True
 
     # --- stdout: data ---
     @property
@@ -70,6 +87,8 @@ class Output:
                 sys.stdout.write("\t".join(_cell(c) for c in row) + "\n")
             sys.stdout.flush()
             return
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left", header_style="bold")
         for i, name in enumerate(columns):
             table.add_column(name, style=(styles[i] if styles and i < len(styles) else None))
@@ -79,7 +98,7 @@ class Output:
 
     # --- stderr: the rest ---
     def info(self, message: str) -> None:
-        if not self.quiet:
+        if not self.quiet and not self._plain(message):
             self.err.print(message, markup=False, highlight=False)
 
     def note(self, message: str) -> None:
@@ -88,10 +107,12 @@ class Output:
             self.err.print(message)
 
     def warn(self, message: str) -> None:
-        self.err.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+        if not self._plain(f"warning: {message}"):
+            self.err.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
 
     def error(self, message: str) -> None:
-        self.err.print(f"error: {message}", style="red", markup=False, highlight=False)
+        if not self._plain(f"error: {message}"):
+            self.err.print(f"error: {message}", style="red", markup=False, highlight=False)
 
     def confirm(self, question: str, *, yes: bool, json_mode: bool = False) -> None:
         """Go on only with --yes or a 'yes' typed at a terminal; anything else is exit 2."""

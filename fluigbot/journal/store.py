@@ -13,7 +13,7 @@ from typing import Any
 import tomli_w
 
 from fluigbot.errors import CredentialError, FluigbotError, JournalError, JournalKeyError
-from fluigbot.journal import fsutil, maintenance, numbers
+from fluigbot.journal import fsutil, numbers
 from fluigbot.journal.blocks import FILE_HEADER, Block
 from fluigbot.journal.crypto import MIN_SECRET_LEN, Keys
 from fluigbot.journal.entry import (
@@ -184,6 +184,8 @@ class Journal:
         v = st.view()
         for name in GROUPS:
             v.groups[name] = st.read_group(name)
+        from fluigbot.journal import maintenance  # only writers need it
+
         maintenance.resume(self)
         self.recovered = []
         stuck = sorted(st.group("sending").values(), key=lambda b: b.seq)
@@ -559,10 +561,14 @@ class Journal:
     def purge(self, older_than: Any, *, dry_run: bool = False) -> int:
         """Remove phone, name, wa_id and texts from entries unchanged for `older_than`; the
         phone-free audit (status, dates, message id, masked phone, phone hash) stays."""
+        from fluigbot.journal import maintenance  # only writers need it
+
         return maintenance.purge(self, older_than, dry_run=dry_run)
 
     def forget(self, phone_e164: str, *, dry_run: bool = False) -> list[EntryKey]:
         """Erase every trace of this number from the entries and put it on the opt-out list."""
+        from fluigbot.journal import maintenance  # only writers need it
+
         return maintenance.forget(self, phone_e164, dry_run=dry_run)
 
     def log_access(self, action: str, detail: str) -> None:
@@ -591,4 +597,6 @@ class Journal:
 
     def rebuild_indexes(self) -> None:
         """Rebuild every index from the day segments (after a hand-deleted or damaged index)."""
+        from fluigbot.journal import maintenance  # only writers need it
+
         maintenance.rebuild(self)
