@@ -181,7 +181,7 @@ def check_provider(
     settings: Settings,
     secrets: Secrets,
     *,
-    transport: httpx.BaseTransport | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Iterator[Check]:
     from fluigbot.doctor_provider import provider_checks
 
@@ -194,7 +194,7 @@ def run_all(
     state_dir: Path,
     *,
     fluig_transport: httpx.BaseTransport | None = None,
-    provider_transport: httpx.BaseTransport | None = None,
+    provider_transport: httpx.AsyncBaseTransport | None = None,
     on_check: Callable[[Check], None] | None = None,
 ) -> list[Check]:
     checks: list[Check] = []

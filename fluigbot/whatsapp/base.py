@@ -208,6 +208,16 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
     return None
 
 
+def answered_failure(
+    response: httpx.Response, klass: ErrorClass, *, auth: bool, code: str, detail: str | None
+) -> SendResult:
+    """A provider's error answer as a SendResult; rate limits carry how long to wait."""
+    wait = retry_after_seconds(response.headers) if klass is ErrorClass.RATE_LIMITED else None
+    return SendResult(
+        ok=False, error_class=klass, code=code, detail=detail, retry_after=wait, auth=auth
+    )
+
+
 def transport_failure(exc: httpx.HTTPError) -> SendResult:
     """A failure with no answer. Only a connection that never opened surely sent nothing."""
     if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError | httpx.PoolTimeout):

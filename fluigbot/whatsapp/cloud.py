@@ -17,10 +17,10 @@ from fluigbot.whatsapp.base import (
     HttpRequest,
     Message,
     SendResult,
+    answered_failure,
     digits,
     http_status_class,
     json_or_none,
-    retry_after_seconds,
     scrub,
 )
 
@@ -191,16 +191,7 @@ class CloudProvider(HttpProvider):
         if code is None:
             code = f"http_{response.status_code}"
             detail = f"HTTP {response.status_code} without a Graph API error"
-        return SendResult(
-            ok=False,
-            error_class=klass,
-            code=code,
-            detail=detail,
-            retry_after=retry_after_seconds(response.headers)
-            if klass is ErrorClass.RATE_LIMITED
-            else None,
-            auth=auth,
-        )
+        return answered_failure(response, klass, auth=auth, code=code, detail=detail)
 
     # --- for doctor -------------------------------------------------------------------------
 

@@ -22,10 +22,10 @@ from fluigbot.whatsapp.base import (
     HttpRequest,
     Message,
     SendResult,
+    answered_failure,
     digits,
     http_status_class,
     json_or_none,
-    retry_after_seconds,
     scrub,
 )
 
@@ -111,16 +111,7 @@ class EvolutionProvider(HttpProvider):
         else:
             code = f"http_{response.status_code}"
             detail = f"HTTP {response.status_code} without an Evolution error"
-        return SendResult(
-            ok=False,
-            error_class=klass,
-            code=code,
-            detail=detail,
-            retry_after=retry_after_seconds(response.headers)
-            if klass is ErrorClass.RATE_LIMITED
-            else None,
-            auth=auth,
-        )
+        return answered_failure(response, klass, auth=auth, code=code, detail=detail)
 
     async def connection_state(self) -> tuple[int, Any]:
         """GET /instance/connectionState/{instance} (for doctor). Transport errors propagate."""

@@ -20,10 +20,10 @@ from fluigbot.whatsapp.base import (
     HttpRequest,
     Message,
     SendResult,
+    answered_failure,
     basic_auth,
     http_status_class,
     json_or_none,
-    retry_after_seconds,
     scrub,
 )
 
@@ -159,16 +159,7 @@ class TwilioProvider(HttpProvider):
         else:
             code = f"http_{response.status_code}"
             detail = f"HTTP {response.status_code} without a Twilio error"
-        return SendResult(
-            ok=False,
-            error_class=klass,
-            code=code,
-            detail=detail,
-            retry_after=retry_after_seconds(response.headers)
-            if klass is ErrorClass.RATE_LIMITED
-            else None,
-            auth=auth,
-        )
+        return answered_failure(response, klass, auth=auth, code=code, detail=detail)
 
     async def account_info(self) -> tuple[int, Any]:
         """GET the account (for doctor): (status, body). Transport errors propagate."""

@@ -99,3 +99,11 @@ def test_unreachable_fluig_is_5(run, sims, isolated_env: Path) -> None:
 def test_no_config(run) -> None:
     result = run("doctor")
     assert result.exit_code == 2 and "config init" in result.stdout
+
+
+def test_unreachable_provider_is_5(run, sims) -> None:
+    _, cloud = sims
+    cloud.close()
+    result = run("doctor")
+    assert result.exit_code == 5
+    assert lines(result)["provider"] == "fail" and "unreachable" in result.stdout
