@@ -70,7 +70,9 @@ class Output:
         return stdout_is_tty()
 
     def json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        # Indented for a person; compact (and C-fast) for a program reading a pipe.
+        indent = 2 if self.tty else None
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=indent, default=str) + "\n")
         sys.stdout.flush()
 
     def table(

@@ -31,8 +31,33 @@ _FIRST = ("seq", "at", "source", "request_id", "status")
 def dump_block(record: dict[str, Any]) -> str:
     ordered = {k: record[k] for k in _FIRST}
     ordered.update((k, v) for k, v in record.items() if k not in ordered and v is not None)
-    body = HEAD + tomli_w.dumps(ordered)
+    body = HEAD + (flat_toml(ordered) or tomli_w.dumps(ordered))
     return body + f'crc = "{zlib.crc32(body.encode()):08x}"\n'
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
+
+
+def flat_toml(table: dict[str, Any]) -> str | None:
+    """tomli-w's exact output for a flat table of plain strings, ints and bools (the shape of every
+    journal record), at a fraction of its cost; None for anything else, which goes to tomli-w.
+    A property test holds the two to the same bytes."""
+    lines = []
+    for key, value in table.items():
+        if not _BARE_KEY.fullmatch(key):
+            return None
+        if isinstance(value, str):
+            if _NEEDS_ESCAPE.search(value):
+                return None
+            lines.append(f'{key} = "{value}"\n')
+        elif value is True or value is False:
+            lines.append(f"{key} = {'true' if value else 'false'}\n")
+        elif type(value) is int:
+            lines.append(f"{key} = {value}\n")
+        else:
+            return None
+    return "".join(lines)
 
 
 def corrupt(path: Path | None, line: int, what: str) -> JournalError:
@@ -151,6 +176,24 @@ def make_block(text: str, path: Path | None = None, line: int = 0) -> Block:
         )
     except (KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise corrupt(path, line, f"record header unreadable ({exc})") from None
+
+
+def block_of(text: str, path: Path | None, record: dict[str, Any]) -> Block:
+    """The Block of a record this process just wrote with dump_block: nothing to re-read."""
+    return Block(
+        text=text,
+        path=path,
+        line=0,
+        seq=record["seq"],
+        at=record["at"],
+        source=record["source"],
+        request_id=record["request_id"],
+        status=record["status"],
+        phone_ref=record.get("phone_ref"),
+        sent_at=record.get("sent_at"),
+        mark_state=record.get("mark_state"),
+        _record={k: v for k, v in record.items() if v is not None},
+    )
 
 
 def _complete(chunk: str) -> bool:

@@ -35,8 +35,8 @@ from fluigbot.journal.blocks import (
     FILE_HEADER,
     Block,
     BlockFile,
+    block_of,
     dump_block,
-    make_block,
     read_file,
 )
 from fluigbot.journal.entry import OPEN_STATUSES, EntryKey
@@ -44,7 +44,9 @@ from fluigbot.journal.entry import OPEN_STATUSES, EntryKey
 log = logging.getLogger("fluigbot.journal")
 
 GROUPS = ("pending", "failed", "sending", "unknown", "mark")
-CHECKPOINT_EVERY = 10_000
+CHECKPOINT_EVERY = (
+    50_000  # a long tail costs readers one replay; a checkpoint rewrites the open index
+)
 
 
 def ts(value: datetime) -> str:
@@ -105,6 +107,8 @@ class Store:
         self._locked = 0
         self._view: View | None = None
         self._buffer: list[Block] = []
+        self._append_day: tuple[int, str] | None = None  # (lock generation, newest segment)
+        self._generation = 0
         self._seg_cache: OrderedDict[Path, tuple[tuple[int, int], BlockFile]] = OrderedDict()
         self._leaf_cache: OrderedDict[Path, tuple[tuple[int, int], index.Tokens]] = OrderedDict()
 
@@ -281,18 +285,20 @@ class Store:
         """Queue records (seq and time assigned here); durable at flush()."""
         self.require_lock()
         v = self.view()
-        segs = self.segments()
         now = self.now()
-        day = max(now.date().isoformat(), segs[-1] if segs else "")
+        if self._append_day is None or self._append_day[0] != self._generation:
+            # Only the lock holder creates segments: list the folder once per lock.
+            segs = self.segments()
+            self._append_day = (self._generation, segs[-1] if segs else "")
+        day = max(now.date().isoformat(), self._append_day[1])
+        self._append_day = (self._generation, day)
         path = self.seg_path(day)
         out = []
         for rec in records:
             v.seq += 1
             rec["seq"] = v.seq
             rec["at"] = ts(now)
-            text = dump_block(rec)
-            block = make_block(text, path, 0)
-            block._record = {k: val for k, val in rec.items() if val is not None}
+            block = block_of(dump_block(rec), path, rec)
             self._buffer.append(block)
             v.replay(block, day)
             out.append(block)

@@ -162,6 +162,7 @@ class Journal:
         ok = False
         try:
             st._locked = 1
+            st._generation += 1
             self._open_for_writing()
             yield self
             ok = True

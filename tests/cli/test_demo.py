@@ -58,5 +58,5 @@ def test_sandbox_serves_and_rehearses(tmp_path: Path) -> None:
         assert "36 read" in fetched.stderr
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     assert "sandbox stopped" in err
