@@ -36,17 +36,19 @@ def dump_block(record: dict[str, Any]) -> str:
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')  # tomli-w keeps tabs as they are
 
 
 def flat_toml(table: dict[str, Any]) -> str | None:
-    """tomli-w's exact output for a flat table of plain strings, ints and bools (the shape of every
-    journal record), at a fraction of its cost; None for anything else, which goes to tomli-w.
-    A property test holds the two to the same bytes."""
+    """tomli-w's exact output for a flat table of plain strings, ints, bools and lists of plain
+    strings (the shape of every journal record and index leaf), at a fraction of its cost; None
+    for anything else, which goes to tomli-w. A property test holds the two to the same bytes."""
     lines = []
     for key, value in table.items():
         if not _BARE_KEY.fullmatch(key):
-            return None
+            if _NEEDS_ESCAPE.search(key):
+                return None
+            key = f'"{key}"'
         if isinstance(value, str):
             if _NEEDS_ESCAPE.search(value):
                 return None
@@ -55,6 +57,14 @@ def flat_toml(table: dict[str, Any]) -> str | None:
             lines.append(f"{key} = {'true' if value else 'false'}\n")
         elif type(value) is int:
             lines.append(f"{key} = {value}\n")
+        elif type(value) is list:
+            if not value:
+                lines.append(f"{key} = []\n")
+                continue
+            if not all(type(v) is str and not _NEEDS_ESCAPE.search(v) for v in value):
+                return None
+            items = ",\n".join(f'    "{v}"' for v in value)
+            lines.append(f"{key} = [\n{items},\n]\n")
         else:
             return None
     return "".join(lines)

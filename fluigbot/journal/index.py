@@ -23,7 +23,7 @@ from pathlib import Path
 import tomli_w
 
 from fluigbot.journal import fsutil
-from fluigbot.journal.blocks import FILE_HEADER, SCHEMA, corrupt
+from fluigbot.journal.blocks import FILE_HEADER, SCHEMA, corrupt, flat_toml
 
 Tokens = dict[str, set[str]]
 TABLE = "[[u]]\n"
@@ -60,7 +60,8 @@ def fold(tables: Iterable[dict[str, list[str]]], into: Tokens | None = None) -> 
 
 
 def table_text(changes: Tokens) -> str:
-    return TABLE + tomli_w.dumps({n: sorted(t) for n, t in sorted(changes.items())})
+    table = {n: sorted(t) for n, t in sorted(changes.items())}
+    return TABLE + (flat_toml(table) or tomli_w.dumps(table))
 
 
 def read_leaf(path: Path) -> Tokens:

@@ -60,6 +60,7 @@ class Journal:
         self._keys: Keys | None = None
         self._optout_cache: tuple[Any, list[dict[str, Any]]] | None = None
         self._optout_refs: tuple[list[dict[str, Any]], set[str]] | None = None
+        self._optout_generation = -1
         meta = self._st._read_toml(self.state_dir / "meta.toml")
         if meta:
             self._keys = self._check_key(meta)
@@ -491,6 +492,10 @@ class Journal:
     # ----- opt-out
     def _optouts(self) -> list[dict[str, Any]]:
         path = self.state_dir / "optouts.toml"
+        held = self._st._locked and self._optout_generation == self._st._generation
+        if held and self._optout_cache is not None:
+            return self._optout_cache[1]  # under our lock no one else can change it
+        self._optout_generation = self._st._generation if self._st._locked else -1
         sig = self._st._sig(path)
         if self._optout_cache and self._optout_cache[0] == sig:
             return self._optout_cache[1]

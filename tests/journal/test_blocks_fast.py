@@ -33,3 +33,8 @@ def test_typical_record_takes_the_fast_path() -> None:
         "phone": "AbC+/==",
     }
     assert flat_toml(record) == tomli_w.dumps(record)
+
+
+def test_index_leaf_takes_the_fast_path() -> None:
+    leaf = {"100001\thttps://fluig.example.com": ["d:2026-11-25", "s:pending"], "x": []}
+    assert flat_toml(leaf) == tomli_w.dumps(leaf)
