@@ -88,9 +88,11 @@ def record_pages(
     *,
     limit: int | None = None,
     on_progress: Callable[[FetchReport], None] | None = None,
+    report: FetchReport | None = None,
 ) -> FetchReport:
-    """Record every request of every page; the journal lock must be held."""
-    report = FetchReport()
+    """Record every request of every page; the journal lock must be held. `report` may be
+    made beforehand so that the source can count what it could not key (`invalid`)."""
+    report = report if report is not None else FetchReport()
     cursors: dict[tuple[str, str], dict[str, Any]] = {}
     try:
         for page in pages:
@@ -223,6 +225,7 @@ def api_pages(
     since: datetime | None,
     full: bool,
     on_page: Callable[[int, int], None] | None = None,
+    on_invalid: Callable[[int, int, str], None] | None = None,
 ) -> Iterator[list[FluigRequest]]:
     """The configured Fluig source (api or dataset), incremental unless `since` or `full`."""
     source = settings.fluig.base_url
@@ -238,6 +241,7 @@ def api_pages(
             constraints=list(ds.constraints),
             process_id=process_ids[0] if len(process_ids) == 1 else "",
             on_page=on_page,
+            on_invalid=on_invalid,
         )
         return
     from fluigbot.fluig.requests import iter_requests
@@ -254,4 +258,5 @@ def api_pages(
         page_size=settings.fluig.page_size,
         status=settings.fluig.status or None,
         on_page=on_page,
+        on_invalid=on_invalid,
     )

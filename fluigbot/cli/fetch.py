@@ -41,6 +41,11 @@ def fetch(
         raise ConfigError("fluig.source is file but fluig.file is not set.", hint="Or use --from.")
     process_ids = list(process) or list(settings.fluig.process_ids)
     client = None
+    report = intake.FetchReport()
+
+    def invalid(page: int, index: int, reason: str) -> None:
+        report.invalid += 1
+
     if path is not None:
         pages = intake.file_pages(path, process_ids=process_ids)
     else:
@@ -52,7 +57,13 @@ def fetch(
 
         client = connect.fluig_client(settings, st.secrets())
         pages = intake.api_pages(
-            client, settings, journal, process_ids=process_ids, since=start, full=full
+            client,
+            settings,
+            journal,
+            process_ids=process_ids,
+            since=start,
+            full=full,
+            on_invalid=invalid,
         )
     if start is not None and path is not None:
         pages = intake.started_since(pages, start)
@@ -64,6 +75,7 @@ def fetch(
                 pages,
                 limit=limit,
                 on_progress=lambda r: progress(f"{r.read} read, page {r.pages}"),
+                report=report,
             )
     finally:
         if client is not None:

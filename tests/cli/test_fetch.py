@@ -169,3 +169,13 @@ def test_table_and_summary_for_operators(run, fluig: FluigSimulator) -> None:
     assert "fetch: 12 read, 9 new, 3 skipped, 0 already known." in result.stderr
     rows = [line.split("\t") for line in result.stdout.strip().splitlines()]
     assert len(rows) == 12 and all(len(r) == 6 for r in rows)
+
+
+def test_items_without_a_request_number_are_counted_not_recorded(
+    run, fluig: FluigSimulator
+) -> None:
+    fluig.fail_next("missing_id", page=1)
+    out = fetch_json(run)
+    assert out["invalid"] >= 1
+    assert out["new"] + out["skipped"] + out["known"] == out["read"]
+    assert out["read"] + out["invalid"] == 12
