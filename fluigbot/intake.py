@@ -8,7 +8,7 @@ was fixed in Fluig becomes pending.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,9 +142,10 @@ def _record_one(
         report.new += 1
     else:
         report.skipped += 1
-    entry = journal.get((req.source, req.request_id))
+    # What was just recorded, without decrypting what this function already holds.
+    entry = journal.get((req.source, req.request_id), decrypt=False)
     if entry is not None:
-        report.entries.append(entry)
+        report.entries.append(replace(entry, phone=a.phone, name=a.name, description=a.description))
 
 
 def _advance(cursors: dict[tuple[str, str], dict[str, Any]], req: FluigRequest) -> None:

@@ -109,8 +109,11 @@ class Store:
         self._buffer: list[Block] = []
         self._append_day: tuple[int, str] | None = None  # (lock generation, newest segment)
         self._generation = 0
+        self._leaf_gen = -1
         self._seg_cache: OrderedDict[Path, tuple[tuple[int, int], BlockFile]] = OrderedDict()
-        self._leaf_cache: OrderedDict[Path, tuple[tuple[int, int], index.Tokens]] = OrderedDict()
+        self._leaf_cache: OrderedDict[Path, tuple[tuple[int, int] | None, index.Tokens]] = (
+            OrderedDict()
+        )
 
     # ----- time and paths
     def now(self) -> datetime:
@@ -157,8 +160,19 @@ class Store:
         return bf
 
     def read_leaf(self, path: Path) -> index.Tokens:
+        if self._locked:
+            # Only the lock holder writes leaves, and checkpoint() forgets them after writing:
+            # while we hold the lock a cached leaf (or its absence) needs no stat.
+            if self._leaf_gen != self._generation:
+                self._leaf_cache.clear()
+                self._leaf_gen = self._generation
+            hit = self._leaf_cache.get(path)
+            if hit is not None:
+                return hit[1]
         sig = self._sig(path)
         if sig is None:
+            if self._locked:
+                self._leaf_cache[path] = (None, {})
             return {}
         hit = self._leaf_cache.get(path)
         if hit and hit[0] == sig:
@@ -364,6 +378,7 @@ class Store:
             with ThreadPoolExecutor(8) as pool:  # parallel fsyncs share journal commits
                 list(pool.map(fsutil.fsync_path, synced))
         index.finish_leaf_writes(doomed)
+        self._leaf_cache.clear()
         segs = self.segments()
         newest = segs[-1] if segs else ""
         head = {"schema": 1, "seq": v.seq, "segment": newest}

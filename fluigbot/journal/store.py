@@ -225,13 +225,13 @@ class Journal:
         rec.update(changes)
         return rec
 
-    def _entry(self, block: Block) -> Entry:
+    def _entry(self, block: Block, *, decrypt: bool = True) -> Entry:
         rec = block.record()
         keys = self.keys
         dec: dict[str, str | None] = {}
         for field in ENCRYPTED:
             token = rec.get(field)
-            if token is None:
+            if token is None or not decrypt:
                 dec[field] = None
                 continue
             try:
@@ -320,9 +320,11 @@ class Journal:
         return "new" if old is None else "updated"
 
     # ----- reads
-    def get(self, key: EntryKey) -> Entry | None:
+    def get(self, key: EntryKey, *, decrypt: bool = True) -> Entry | None:
+        """The entry; with decrypt=False its private fields are None (a caller that already
+        holds them, like fetch, saves the work)."""
         block = self._st.latest_block((key[0], str(key[1])))
-        return self._entry(block) if block is not None else None
+        return self._entry(block, decrypt=decrypt) if block is not None else None
 
     def select(
         self,
