@@ -218,6 +218,15 @@ def answered_failure(
     )
 
 
+def no_answer_class(exc: BaseException | None) -> tuple[ErrorClass, bool]:
+    """The class of a failure with no answer, as transport_failure decides it: one rule for
+    every provider's table."""
+    if isinstance(exc, httpx.HTTPError):
+        klass = transport_failure(exc).error_class
+        return (klass or ErrorClass.UNKNOWN), False
+    return ErrorClass.UNKNOWN, False
+
+
 def transport_failure(exc: httpx.HTTPError) -> SendResult:
     """A failure with no answer. Only a connection that never opened surely sent nothing."""
     if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError | httpx.PoolTimeout):

@@ -21,6 +21,7 @@ from fluigbot.whatsapp.base import (
     digits,
     http_status_class,
     json_or_none,
+    no_answer_class,
     scrub,
 )
 
@@ -90,9 +91,7 @@ def classify(status: int | None, body: Any, exc: BaseException | None = None) ->
 
 def _classify(status: int | None, body: Any, exc: BaseException | None) -> tuple[ErrorClass, bool]:
     if exc is not None or status is None:
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            return ErrorClass.RETRYABLE, False
-        return ErrorClass.UNKNOWN, False
+        return no_answer_class(exc)
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("code"), int):
         return http_status_class(status)

@@ -26,6 +26,7 @@ from fluigbot.whatsapp.base import (
     digits,
     http_status_class,
     json_or_none,
+    no_answer_class,
     scrub,
 )
 
@@ -54,9 +55,7 @@ def classify(status: int | None, body: Any, exc: BaseException | None = None) ->
 
 def _classify(status: int | None, body: Any, exc: BaseException | None) -> tuple[ErrorClass, bool]:
     if exc is not None or status is None:
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            return ErrorClass.RETRYABLE, False
-        return ErrorClass.UNKNOWN, False
+        return no_answer_class(exc)
     env = _envelope(body)
     if env is None:
         return http_status_class(status)

@@ -24,6 +24,7 @@ from fluigbot.whatsapp.base import (
     basic_auth,
     http_status_class,
     json_or_none,
+    no_answer_class,
     scrub,
 )
 
@@ -76,9 +77,7 @@ def classify(status: int | None, body: Any, exc: BaseException | None = None) ->
 
 def _classify(status: int | None, body: Any, exc: BaseException | None) -> tuple[ErrorClass, bool]:
     if exc is not None or status is None:
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            return ErrorClass.RETRYABLE, False
-        return ErrorClass.UNKNOWN, False
+        return no_answer_class(exc)
     code = body.get("code") if isinstance(body, dict) else None
     if not isinstance(code, int):
         return http_status_class(status)
