@@ -178,20 +178,12 @@ def deep_check(settings: Settings) -> None:
         Window.from_config(settings.send.window)
     except FluigbotError as exc:
         problems.append(str(exc))
-    w = settings.whatsapp
-    needs = {
-        "cloud": ("phone_number_id",),
-        "twilio": ("account_sid",),
-        "evolution": ("base_url", "instance"),
-        "outbox": (),
-    }[w.provider]
-    for key in needs:
-        if not getattr(w, key):
-            problems.append(f"whatsapp.{key} must be set for provider {w.provider}")
-    if w.provider == "twilio" and not (w.from_number or w.messaging_service_sid):
-        problems.append(
-            "whatsapp.from_number or whatsapp.messaging_service_sid must be set for twilio"
-        )
+    from fluigbot.whatsapp import required_keys
+
+    provider = settings.whatsapp.provider
+    problems += [
+        f"{key} must be set for provider {provider}" for key in required_keys(settings.whatsapp)
+    ]
     if settings.fluig.source in ("api", "dataset") and not settings.fluig.base_url:
         problems.append(f"fluig.base_url must be set for source {settings.fluig.source}")
     if settings.fluig.source == "dataset" and not settings.fluig.dataset.name:

@@ -6,7 +6,6 @@ clients directly, with an injected transport.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fluigbot.config import Settings
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from fluigbot.fluig.client import FluigClient
-    from fluigbot.whatsapp.base import Provider, ProviderConfig
+    from fluigbot.whatsapp.base import Provider
 
 
 def fluig_client(
@@ -42,25 +41,6 @@ def fluig_client(
     )
 
 
-def provider_config(settings: Settings) -> ProviderConfig:
-    from fluigbot.whatsapp.base import ProviderConfig
-
-    w = settings.whatsapp
-    return ProviderConfig(
-        provider=w.provider,
-        base_url=w.base_url or None,
-        api_version=w.api_version,
-        phone_number_id=w.phone_number_id,
-        waba_id=w.waba_id,
-        account_sid=w.account_sid,
-        from_number=w.from_number,
-        messaging_service_sid=w.messaging_service_sid,
-        instance=w.instance,
-        outbox_path=Path(w.outbox_path).expanduser() if w.outbox_path else None,
-        timeout=w.timeout,
-    )
-
-
 def provider(
     settings: Settings,
     secrets: Secrets,
@@ -69,7 +49,7 @@ def provider(
 ) -> Provider:
     from fluigbot.whatsapp import make_provider, required_keys
 
-    cfg = provider_config(settings)
+    cfg = settings.whatsapp
     missing = required_keys(cfg)
     if missing:
         raise ConfigError(

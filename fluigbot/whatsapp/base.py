@@ -16,19 +16,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import httpx
 
 from fluigbot import __version__
+from fluigbot.config import WhatsAppSettings
 from fluigbot.errors import AuthRejected, FluigbotError, ProviderStop
 from fluigbot.templates import TemplateSpec, parameter_values, render
 
 ParameterFormat = Literal["positional", "named"]
 USER_AGENT = f"fluigbot/{__version__}"
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
 
 
 class ErrorClass(StrEnum):
@@ -105,21 +104,9 @@ def stop_error(result: SendResult, provider: str) -> FluigbotError:
     )
 
 
-@dataclass(frozen=True)
-class ProviderConfig:
-    """The ``[whatsapp]`` table. The config loader builds it; keys left out take these defaults."""
-
-    provider: str = "outbox"  # cloud | twilio | evolution | outbox
-    base_url: str | None = None  # None: the provider's default (evolution has none)
-    api_version: str = "v23.0"
-    phone_number_id: str = ""
-    waba_id: str = ""
-    account_sid: str = ""
-    from_number: str = ""
-    messaging_service_sid: str = ""
-    instance: str = ""
-    outbox_path: Path | None = None  # None: default_outbox_path()
-    timeout: float = READ_TIMEOUT  # read timeout, seconds (connect is always 5 s)
+# The ``[whatsapp]`` table itself: "" means a key's default (the provider's base URL, the user
+# data dir's outbox). One definition, shared with the config loader.
+ProviderConfig = WhatsAppSettings
 
 
 class HttpRequest(NamedTuple):
