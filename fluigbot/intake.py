@@ -8,7 +8,7 @@ was fixed in Fluig becomes pending.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from fluigbot.models import FluigRequest
 if TYPE_CHECKING:
     from fluigbot.fluig.client import FluigClient
     from fluigbot.journal import Entry, Journal
+    from fluigbot.journal.entry import Fetched
 
 
 @dataclass
@@ -45,19 +46,10 @@ class FetchReport:
         }
 
 
-@dataclass(frozen=True)
-class Assessed:
-    status: str  # pending | skipped
-    reason: str | None
-    phone: str | None
-    phone_masked: str | None
-    name: str | None
-    description: str | None
-
-
-def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Assessed:
+def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Fetched:
     """What fetch records for one request: the phone normalized, and a skip reason if any."""
     from fluigbot import phones
+    from fluigbot.journal.entry import Fetched
     from fluigbot.policy import consent_given
 
     fields = settings.fields_for(req.process_id)
@@ -67,7 +59,7 @@ def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Assessed:
         [req.fields.get(f) for f in fields.phone], allow_foreign=settings.send.allow_foreign
     )
     if result.e164 is None:
-        return Assessed("skipped", result.reason, None, None, name, description)
+        return Fetched(req, "skipped", result.reason, None, None, name, description)
     masked = phones.mask(result.e164)
     reason: str | None = None
     wb = settings.fluig.writeback
@@ -78,7 +70,7 @@ def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Assessed:
     elif journal.is_opted_out(result.e164):
         reason = "opted_out"
     status = "skipped" if reason else "pending"
-    return Assessed(status, reason, result.e164, masked, name, description)
+    return Fetched(req, status, reason, result.e164, masked, name, description)
 
 
 def record_pages(
@@ -97,10 +89,10 @@ def record_pages(
     try:
         for page in pages:
             report.pages += 1
+            if limit is not None:
+                page = page[: max(0, limit - report.read)]
+            _record_page(journal, settings, page, report)
             for req in page:
-                if limit is not None and report.read >= limit:
-                    break
-                _record_one(journal, settings, req, report)
                 _advance(cursors, req)
             if on_progress is not None:
                 on_progress(report)
@@ -119,33 +111,23 @@ def record_pages(
     return report
 
 
-def _record_one(
-    journal: Journal, settings: Settings, req: FluigRequest, report: FetchReport
+def _record_page(
+    journal: Journal, settings: Settings, page: Sequence[FluigRequest], report: FetchReport
 ) -> None:
-    report.read += 1
-    a = assess(req, settings, journal)
-    outcome = journal.record_fetched(
-        req,
-        phone=a.phone,
-        phone_masked=a.phone_masked,
-        name=a.name,
-        description=a.description,
-        status=a.status,
-        reason=a.reason,
-    )
-    if outcome == "known":
-        report.known += 1
-        return
-    if outcome == "updated":
-        report.updated += 1
-    if a.status == "pending":
-        report.new += 1
-    else:
-        report.skipped += 1
-    # What was just recorded, without decrypting what this function already holds.
-    entry = journal.get((req.source, req.request_id), decrypt=False)
-    if entry is not None:
-        report.entries.append(replace(entry, phone=a.phone, name=a.name, description=a.description))
+    items = [assess(req, settings, journal) for req in page]
+    recorded = journal.record_fetched_many(items)
+    report.read += len(items)
+    for (outcome, entry), item in zip(recorded, items, strict=True):
+        if entry is None:
+            report.known += 1
+            continue
+        if outcome == "updated":
+            report.updated += 1
+        if item.status == "pending":
+            report.new += 1
+        else:
+            report.skipped += 1
+        report.entries.append(entry)
 
 
 def _advance(cursors: dict[tuple[str, str], dict[str, Any]], req: FluigRequest) -> None:

@@ -27,7 +27,7 @@ def fetch(
 ) -> None:
     """Read requests, normalize each phone, and record new ones as pending (or skipped, with a
     reason). Fetching the same request again changes nothing."""
-    from fluigbot import intake
+    from fluigbot import gcpause, intake
     from fluigbot.cli.render import fetch_summary, fetch_table
     from fluigbot.errors import ConfigError
     from fluigbot.timeparse import parse_since
@@ -68,7 +68,7 @@ def fetch(
     if start is not None and path is not None:
         pages = intake.started_since(pages, start)
     try:
-        with st.progress("Reading requests") as progress, journal.locked():
+        with gcpause.paused(), st.progress("Reading requests") as progress, journal.locked():
             report = intake.record_pages(
                 journal,
                 settings,

@@ -30,7 +30,9 @@ _FIRST = ("seq", "at", "source", "request_id", "status")
 
 def dump_block(record: dict[str, Any]) -> str:
     ordered = {k: record[k] for k in _FIRST}
-    ordered.update((k, v) for k, v in record.items() if k not in ordered and v is not None)
+    for k, v in record.items():
+        if v is not None and k not in ordered:
+            ordered[k] = v
     body = HEAD + (flat_toml(ordered) or tomli_w.dumps(ordered))
     return body + f'crc = "{zlib.crc32(body.encode()):08x}"\n'
 
@@ -44,30 +46,40 @@ def flat_toml(table: dict[str, Any]) -> str | None:
     strings (the shape of every journal record and index leaf), at a fraction of its cost; None
     for anything else, which goes to tomli-w. A property test holds the two to the same bytes."""
     lines = []
+    plain = []  # text that must hold nothing tomli-w would escape: checked once, joined
     for key, value in table.items():
-        if not _BARE_KEY.fullmatch(key):
-            if _NEEDS_ESCAPE.search(key):
-                return None
-            key = f'"{key}"'
-        if isinstance(value, str):
-            if _NEEDS_ESCAPE.search(value):
-                return None
+        if key not in _BARE_KEYS:
+            if _BARE_KEY.fullmatch(key):
+                if len(_BARE_KEYS) < 1024:  # record fields, not the phone hashes of leaves
+                    _BARE_KEYS.add(key)
+            else:
+                plain.append(key)
+                key = f'"{key}"'
+        kind = type(value)
+        if kind is str or isinstance(value, str):
+            plain.append(value)
             lines.append(f'{key} = "{value}"\n')
-        elif value is True or value is False:
+        elif kind is bool:
             lines.append(f"{key} = {'true' if value else 'false'}\n")
-        elif type(value) is int:
+        elif kind is int:
             lines.append(f"{key} = {value}\n")
-        elif type(value) is list:
+        elif kind is list:
             if not value:
                 lines.append(f"{key} = []\n")
                 continue
-            if not all(type(v) is str and not _NEEDS_ESCAPE.search(v) for v in value):
+            if not all(type(v) is str for v in value):
                 return None
+            plain.extend(value)
             items = ",\n".join(f'    "{v}"' for v in value)
             lines.append(f"{key} = [\n{items},\n]\n")
         else:
             return None
+    if plain and _NEEDS_ESCAPE.search("".join(plain)):
+        return None
     return "".join(lines)
+
+
+_BARE_KEYS: set[str] = set()
 
 
 def corrupt(path: Path | None, line: int, what: str) -> JournalError:
@@ -188,7 +200,9 @@ def make_block(text: str, path: Path | None = None, line: int = 0) -> Block:
         raise corrupt(path, line, f"record header unreadable ({exc})") from None
 
 
-def block_of(text: str, path: Path | None, record: dict[str, Any]) -> Block:
+def block_of(
+    text: str, path: Path | None, record: dict[str, Any], *, keep_record: bool = True
+) -> Block:
     """The Block of a record this process just wrote with dump_block: nothing to re-read."""
     return Block(
         text=text,
@@ -202,7 +216,7 @@ def block_of(text: str, path: Path | None, record: dict[str, Any]) -> Block:
         phone_ref=record.get("phone_ref"),
         sent_at=record.get("sent_at"),
         mark_state=record.get("mark_state"),
-        _record={k: v for k, v in record.items() if v is not None},
+        _record={k: v for k, v in record.items() if v is not None} if keep_record else None,
     )
 
 

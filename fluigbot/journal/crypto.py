@@ -53,7 +53,7 @@ class Keys:
         return [self.digest(v) for v in numbers.variants(phone)]
 
     def digest(self, text: str) -> str:
-        return hmac.new(self._mac, text.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._mac, text.encode(), "sha256").hex()[:32]
 
     def _cipher(self) -> Any:
         if self._aead is None:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from fluigbot.journal import numbers
+from fluigbot.models import FluigRequest
 
 EntryKey = tuple[str, str]  # (source, request_id): the Fluig base URL or export file name
 
@@ -115,6 +116,22 @@ def _safe_mask(value: str) -> str:
         return numbers.mask(value)
     except ValueError:
         return "****"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Fetched:
+    """A request read from Fluig, as fetch records it: see Journal.record_fetched_many."""
+
+    request: FluigRequest
+    status: str  # pending | skipped
+    reason: str | None
+    phone: str | None  # E.164
+    phone_masked: str | None
+    name: str | None
+    description: str | None
+
+    def __repr__(self) -> str:  # the phone and the name are personal data
+        return f"Fetched(request_id={self.request.request_id!r}, status={self.status!r})"
 
 
 @dataclass(frozen=True)

@@ -44,16 +44,28 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def write_temp(path: Path, data: bytes, *, sync: bool = True) -> Path:
-    """Write data beside path as a 0600 temp file; the caller replaces path with it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+def temp_for(path: Path) -> Path:
+    """The temp file beside path that a rewrite goes through (dot-named: readers skip it)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def write_new(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write a whole 0600 file (created or truncated)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         if sync:
             os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_temp(path: Path, data: bytes, *, sync: bool = True) -> Path:
+    """Write data beside path as a 0600 temp file; the caller replaces path with it."""
+    tmp = temp_for(path)
+    write_new(tmp, data, sync=sync)
     return tmp
 
 
@@ -64,8 +76,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def append(path: Path, data: bytes, *, sync: bool = True) -> int:
-    """Append in one write (O_APPEND), fsync, and return the file's new size."""
+def append(path: Path, data: bytes, *, sync: bool = True, sync_dir: bool = True) -> int:
+    """Append in one write (O_APPEND), fsync, and return the file's new size. A file created
+    here gets its folder fsynced too, unless the caller does that for many (sync_dir=False)."""
     created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
     try:
@@ -77,7 +90,7 @@ def append(path: Path, data: bytes, *, sync: bool = True) -> int:
         size = os.fstat(fd).st_size
     finally:
         os.close(fd)
-    if created and sync:
+    if created and sync and sync_dir:
         fsync_dir(path.parent)
     return size
 

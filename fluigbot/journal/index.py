@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import tomli_w
 
@@ -48,7 +49,9 @@ def key_leaf_id(request_id: str) -> str:
     return "h" + hashlib.blake2b(request_id.encode(), digest_size=1).hexdigest()
 
 
-def fold(tables: Iterable[dict[str, list[str]]], into: Tokens | None = None) -> Tokens:
+def fold(
+    tables: Iterable[Mapping[str, Collection[str]]], into: Tokens | None = None
+) -> Tokens:
     out: Tokens = {} if into is None else into
     for table in tables:
         for name, tokens in table.items():
@@ -126,15 +129,31 @@ class PhoneLeaves:
     def bits(ref: str) -> str:
         return format(int(ref[:8], 16), "032b")
 
-    def leaf_for(self, ref: str, listing: set[str] | None = None) -> Path:
-        """The shortest existing leaf on the ref's path (`listing`: the folder's names, known)."""
+    def leaf_for(self, ref: str) -> Path:
+        """The shortest existing leaf on the ref's path."""
         bits = self.bits(ref)
         folder = str(self.folder)
         for depth in range(33):
             name = f"p{bits[:depth]}.toml"
-            if name in listing if listing is not None else os.path.exists(f"{folder}/{name}"):
+            if os.path.exists(f"{folder}/{name}"):
                 return self.folder / name
         return self.folder / "p.toml"
+
+    def plan(self, changes: dict[str, set[str]]) -> dict[str, Tokens]:
+        """Changes by the leaf they go to (its file name), the folder listed once."""
+        names = self.listing()
+        prefixes = {n[1:-5] for n in names if n.startswith("p") and n.endswith(".toml")}
+        depths = sorted({len(p) for p in prefixes})
+        out: dict[str, Tokens] = {}
+        for ref, tokens in changes.items():
+            bits = self.bits(ref)
+            leaf = ""
+            for depth in depths:
+                if bits[:depth] in prefixes:
+                    leaf = bits[:depth]
+                    break
+            out.setdefault(f"p{leaf}.toml", {})[ref] = tokens
+        return out
 
     def listing(self) -> set[str]:
         try:
@@ -150,54 +169,51 @@ class PhoneLeaves:
             return set(read_leaf(path).get(ref, set()))
         return set(read_leaf(self.leaf_for(ref)).get(ref, set()))
 
-    def write(self, changes: dict[str, set[str]], synced: list[Path]) -> list[Path]:
-        """Apply changes (name -> tokens, CLEAR first to reset). Returns leaves to unlink."""
-        by_leaf: dict[Path, Tokens] = {}
-        names = self.listing()
-        for ref, tokens in changes.items():
-            by_leaf.setdefault(self.leaf_for(ref, names), {})[ref] = tokens
-        doomed: list[Path] = []
-        for path, delta in by_leaf.items():
+    def write(self, plan: dict[str, Tokens]) -> tuple[list[LeafWrite], list[Path]]:
+        """The writes that apply a plan() (name -> tokens, CLEAR first to reset), and the leaves
+        a split leaves behind (unlinked after the writes)."""
+        writes: list[LeafWrite] = []
+        gone: list[Path] = []
+        for name, delta in plan.items():
+            path = self.folder / name
             text = table_text(delta)
             size = path.stat().st_size if path.exists() else 0
             if size + len(text) <= LEAF_COMPACT:
-                fsutil.append(
-                    path, (FILE_HEADER if size == 0 else "").encode() + text.encode(), sync=False
-                )
-                synced.append(path)
+                writes.append(LeafWrite(path, _appended(size, text), replace=False))
                 continue
-            merged = fold([{n: sorted(t) for n, t in delta.items()}], read_leaf(path))
+            merged = fold([delta], read_leaf(path))
             _compact(merged)
-            prefix = path.name[1:-5]
-            parts = self._split(prefix, merged)
-            if len(parts) == 1:
-                tmp = fsutil.write_temp(path, leaf_text(merged).encode(), sync=False)
-                synced.append(tmp)
-                doomed.append(tmp)  # renamed onto path after the fsyncs
-                continue
+            parts = _split(name[1:-5], merged)
             for child, toks in parts.items():
-                cpath = self.folder / f"p{child}.toml"
-                tmp = fsutil.write_temp(cpath, leaf_text(toks).encode(), sync=False)
-                synced.append(tmp)
-                doomed.append(tmp)
-            doomed.append(path)
-        return doomed
-
-    def _split(self, prefix: str, tokens: Tokens) -> dict[str, Tokens]:
-        if _size(tokens) <= LEAF_SPLIT or len(prefix) >= 32:
-            return {prefix: tokens}
-        halves: dict[str, Tokens] = {prefix + "0": {}, prefix + "1": {}}
-        for ref, toks in tokens.items():
-            halves[prefix + self.bits(ref)[len(prefix)]][ref] = toks
-        out: dict[str, Tokens] = {}
-        for child, half in halves.items():
-            out.update(self._split(child, half))
-        return out
+                writes.append(LeafWrite(self.folder / f"p{child}.toml", leaf_text(toks).encode()))
+            if len(parts) > 1:
+                gone.append(path)
+        return writes, gone
 
 
-def _size(tokens: Tokens) -> int:
-    """Roughly the bytes leaf_text() writes, without writing it."""
-    return sum(len(n) + 12 + sum(len(t) + 8 for t in toks) for n, toks in tokens.items())
+def _split(prefix: str, tokens: Tokens) -> dict[str, Tokens]:
+    """Halve a leaf by the next bit of its hashes until each part is small enough."""
+    sizes = {ref: _size_of(ref, toks) for ref, toks in tokens.items()}
+    bits = {ref: PhoneLeaves.bits(ref) for ref in tokens}
+    out: dict[str, Tokens] = {}
+    todo = [(prefix, list(tokens), sum(sizes.values()))]
+    while todo:
+        head, refs, size = todo.pop()
+        if size <= LEAF_SPLIT or len(head) >= 32:
+            out[head] = {ref: tokens[ref] for ref in refs}
+            continue
+        depth = len(head)
+        halves: tuple[list[str], list[str]] = ([], [])
+        for ref in refs:
+            halves[bits[ref][depth] == "1"].append(ref)
+        for bit, half in enumerate(halves):
+            todo.append((head + str(bit), half, sum(sizes[r] for r in half)))
+    return out
+
+
+def _size_of(name: str, toks: set[str]) -> int:
+    """Roughly the bytes leaf_text() writes for one name."""
+    return len(name) + 12 + sum(len(t) + 8 for t in toks)
 
 
 def _compact(tokens: Tokens) -> None:
@@ -209,35 +225,60 @@ def _compact(tokens: Tokens) -> None:
             toks.add(max(contacts))
 
 
-def finish_leaf_writes(doomed: list[Path]) -> None:
-    """After the fsyncs: temp files replace their files, then split parents go."""
-    folders = {p.parent for p in doomed}
-    for path in doomed:
-        if path.name.endswith(".tmp"):
-            os.replace(path, path.with_name(path.name[1:].rsplit(".", 2)[0]))
-    for folder in folders:
+class LeafWrite(NamedTuple):
+    """One file a checkpoint writes: appended to, or written whole to a temp file that
+    finish_leaf_writes() renames over it once every write is durable."""
+
+    target: Path
+    data: bytes
+    replace: bool = True
+
+    def run(self) -> None:
+        if self.replace:
+            fsutil.write_new(fsutil.temp_for(self.target), self.data)
+        else:
+            fsutil.append(self.target, self.data, sync_dir=False)
+
+
+def _appended(size: int, text: str) -> bytes:
+    return (FILE_HEADER if size == 0 else "").encode() + text.encode()
+
+
+def run_writes(writes: list[LeafWrite]) -> None:
+    """Every write, written and fsynced in parallel (the filesystem overlaps them)."""
+    if len(writes) < 4:
+        for w in writes:
+            w.run()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(LeafWrite.run, writes))
+
+
+def finish_leaf_writes(writes: list[LeafWrite], gone: list[Path]) -> None:
+    """After run_writes(): temp files replace their files, folders are fsynced (new names),
+    then the parents of split leaves go."""
+    for w in writes:
+        if w.replace:
+            os.replace(fsutil.temp_for(w.target), w.target)
+    for folder in {w.target.parent for w in writes}:
         fsutil.fsync_dir(folder)
-    gone = [p for p in doomed if not p.name.endswith(".tmp")]
     for path in gone:
         path.unlink(missing_ok=True)
     for folder in {p.parent for p in gone}:
         fsutil.fsync_dir(folder)
 
 
-def write_key_leaves(folder: Path, changes: dict[str, Tokens], synced: list[Path]) -> list[Path]:
-    doomed: list[Path] = []
+def write_key_leaves(folder: Path, changes: dict[str, Tokens]) -> list[LeafWrite]:
+    writes: list[LeafWrite] = []
     for leaf_id, delta in changes.items():
         path = folder / f"{leaf_id}.toml"
         text = table_text(delta)
         size = path.stat().st_size if path.exists() else 0
         if size + len(text) <= KEY_LEAF_COMPACT:
-            fsutil.append(
-                path, (FILE_HEADER if size == 0 else "").encode() + text.encode(), sync=False
-            )
-            synced.append(path)
+            writes.append(LeafWrite(path, _appended(size, text), replace=False))
         else:
             merged = fold([{n: sorted(t) for n, t in delta.items()}], read_leaf(path))
-            tmp = fsutil.write_temp(path, leaf_text(merged).encode(), sync=False)
-            synced.append(tmp)
-            doomed.append(tmp)
-    return doomed
+            writes.append(LeafWrite(path, leaf_text(merged).encode()))
+    return writes

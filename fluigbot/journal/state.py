@@ -111,9 +111,11 @@ class Store:
         self._generation = 0
         self._leaf_gen = -1
         self._seg_cache: OrderedDict[Path, tuple[tuple[int, int], BlockFile]] = OrderedDict()
-        self._leaf_cache: OrderedDict[Path, tuple[tuple[int, int] | None, index.Tokens]] = (
+        # Keyed by the path's text: hashing a Path costs more than reading a cached leaf.
+        self._leaf_cache: OrderedDict[str, tuple[tuple[int, int] | None, index.Tokens]] = (
             OrderedDict()
         )
+        self._key_paths: dict[str, Path] = {}
 
     # ----- time and paths
     def now(self) -> datetime:
@@ -160,25 +162,26 @@ class Store:
         return bf
 
     def read_leaf(self, path: Path) -> index.Tokens:
+        key = str(path)
         if self._locked:
             # Only the lock holder writes leaves, and checkpoint() forgets them after writing:
             # while we hold the lock a cached leaf (or its absence) needs no stat.
             if self._leaf_gen != self._generation:
                 self._leaf_cache.clear()
                 self._leaf_gen = self._generation
-            hit = self._leaf_cache.get(path)
+            hit = self._leaf_cache.get(key)
             if hit is not None:
                 return hit[1]
         sig = self._sig(path)
         if sig is None:
             if self._locked:
-                self._leaf_cache[path] = (None, {})
+                self._leaf_cache[key] = (None, {})
             return {}
-        hit = self._leaf_cache.get(path)
+        hit = self._leaf_cache.get(key)
         if hit and hit[0] == sig:
             return hit[1]
         tokens = index.read_leaf(path)
-        self._leaf_cache[path] = (sig, tokens)
+        self._leaf_cache[key] = (sig, tokens)
         while len(self._leaf_cache) > 64:
             self._leaf_cache.popitem(last=False)
         return tokens
@@ -246,16 +249,22 @@ class Store:
         out.update((k, b) for k, b in v.latest.items() if group_of(b) == name)
         return out
 
+    def _key_leaf(self, leaf_id: str) -> index.Tokens:
+        path = self._key_paths.get(leaf_id)
+        if path is None:
+            path = self._key_paths[leaf_id] = self.idx / "keys" / f"{leaf_id}.toml"
+        return self.read_leaf(path)
+
     def key_segments(self, source: str, request_id: str) -> set[str]:
         leaf_id = index.key_leaf_id(request_id)
         name = index.key_name(source, request_id)
-        days = set(self.read_leaf(self.idx / "keys" / f"{leaf_id}.toml").get(name, set()))
+        days = set(self._key_leaf(leaf_id).get(name, set()))
         days |= self.view().key_delta.get(leaf_id, {}).get(name, set())
         return days
 
     def keys_for_request(self, request_id: str) -> list[EntryKey]:
         leaf_id = index.key_leaf_id(request_id)
-        names = set(self.read_leaf(self.idx / "keys" / f"{leaf_id}.toml"))
+        names = set(self._key_leaf(leaf_id))
         names |= set(self.view().key_delta.get(leaf_id, {}))
         return sorted(index.split_name(n) for n in names if n.startswith(request_id + "\t"))
 
@@ -295,9 +304,12 @@ class Store:
                     yield block
 
     # ----- writing
-    def append(self, records: list[dict[str, Any]]) -> list[Block]:
-        """Queue records (seq and time assigned here); durable at flush()."""
+    def append(self, records: list[dict[str, Any]], *, keep_records: bool = True) -> list[Block]:
+        """Queue records (seq and time assigned here); durable at flush(). keep_records=False
+        keeps only their text (read back on demand): fetch writes many it never reads."""
         self.require_lock()
+        if not records:
+            return []
         v = self.view()
         now = self.now()
         if self._append_day is None or self._append_day[0] != self._generation:
@@ -307,12 +319,13 @@ class Store:
         day = max(now.date().isoformat(), self._append_day[1])
         self._append_day = (self._generation, day)
         path = self.seg_path(day)
+        at = ts(now)
         out = []
         for rec in records:
             v.seq += 1
             rec["seq"] = v.seq
-            rec["at"] = ts(now)
-            block = block_of(dump_block(rec), path, rec)
+            rec["at"] = at
+            block = block_of(dump_block(rec), path, rec, keep_record=keep_records)
             self._buffer.append(block)
             v.replay(block, day)
             out.append(block)
@@ -327,7 +340,7 @@ class Store:
         fsutil.ensure_dir(self.wal)
         by_path: dict[Path, list[str]] = {}
         for block in self._buffer:
-            by_path.setdefault(Path(str(block.path)), []).append(block.text)
+            by_path.setdefault(block.path, []).append(block.text)  # type: ignore[arg-type]
         for path, texts in by_path.items():
             head = FILE_HEADER if not path.exists() or path.stat().st_size == 0 else ""
             fsutil.append(path, (head + "".join(texts)).encode())
@@ -344,7 +357,8 @@ class Store:
         if idle and (self.idx / "head.toml").exists():
             return
         for name in GROUPS:
-            v.groups.setdefault(name, self.read_group(name))
+            if name not in v.groups:
+                v.groups[name] = self.read_group(name)
         changed: set[str] = set()
         for key, block in v.latest.items():
             new = group_of(block)
@@ -357,27 +371,16 @@ class Store:
                 changed.add(new)
         for folder in (self.idx / "open", self.idx / "keys", self.idx / "phones"):
             fsutil.ensure_dir(folder)
+        phone_plan = self.phones.plan(v.phone_delta)
         leaves = [f"keys/{leaf}.toml" for leaf in v.key_delta]
-        names = self.phones.listing()
-        leaves += {f"phones/{self.phones.leaf_for(ref, names).name}" for ref in v.phone_delta}
+        leaves += [f"phones/{name}" for name in phone_plan]
         marker = self.idx / "checkpoint.toml"
         fsutil.atomic_write(marker, tomli_w.dumps({"leaves": sorted(set(leaves))}).encode())
-        synced: list[Path] = []
-        doomed: list[Path] = []
-        for name in changed:
-            blocks = sorted(v.groups[name].values(), key=lambda b: b.seq)
-            text = FILE_HEADER + "".join(b.text for b in blocks)
-            tmp = fsutil.write_temp(self.idx / "open" / f"{name}.toml", text.encode(), sync=False)
-            synced.append(tmp)
-            doomed.append(tmp)
-        doomed += index.write_key_leaves(self.idx / "keys", v.key_delta, synced)
-        doomed += self.phones.write(v.phone_delta, synced)
-        if synced:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(8) as pool:  # parallel fsyncs share journal commits
-                list(pool.map(fsutil.fsync_path, synced))
-        index.finish_leaf_writes(doomed)
+        writes = [self._group_write(name, v.groups[name]) for name in sorted(changed)]
+        writes += index.write_key_leaves(self.idx / "keys", v.key_delta)
+        phone_writes, gone = self.phones.write(phone_plan)
+        index.run_writes(writes + phone_writes)
+        index.finish_leaf_writes(writes + phone_writes, gone)
         self._leaf_cache.clear()
         segs = self.segments()
         newest = segs[-1] if segs else ""
@@ -387,6 +390,11 @@ class Store:
         v.head_seq, v.head_segment = v.seq, newest
         v.clear_tail()
         self._leaf_cache.clear()
+
+    def _group_write(self, name: str, group: dict[EntryKey, Block]) -> index.LeafWrite:
+        blocks = sorted(group.values(), key=lambda b: b.seq)
+        text = FILE_HEADER + "".join(b.text for b in blocks)
+        return index.LeafWrite(self.idx / "open" / f"{name}.toml", text.encode())
 
     # ----- recovery on lock
     def repair(self) -> None:

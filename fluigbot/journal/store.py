@@ -24,6 +24,7 @@ from fluigbot.journal.entry import (
     OUTCOME_STATUSES,
     Entry,
     EntryKey,
+    Fetched,
     OptOut,
     Outcome,
 )
@@ -40,6 +41,45 @@ def _dt(value: Any) -> datetime | None:
     if value is None:
         return None
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _seal(keys: Keys, value: str | None, aad: str) -> str | None:
+    return None if value is None else keys.encrypt(value, aad)
+
+
+def _fetched_entry(rec: dict[str, Any], item: Fetched) -> Entry:
+    """The entry fetch just recorded, from its record and the clear values it was made of."""
+    req = item.request
+    return Entry(
+        source=rec["source"],
+        request_id=rec["request_id"],
+        process_id=rec["process_id"],
+        status=rec["status"],
+        reason=rec["reason"],
+        phone=item.phone,
+        phone_masked=rec["phone_masked"],
+        wa_id=None,
+        name=item.name,
+        description=item.description,
+        start_date=req.start_date,
+        attempts=int(rec["attempts"]),
+        message_id=rec.get("message_id"),
+        error_code=rec.get("error_code"),
+        error_message=None,
+        next_attempt_at=_dt(rec.get("next_attempt_at")),
+        created_at=_dt(rec["created_at"]),  # type: ignore[arg-type]
+        updated_at=_dt(rec["at"]),  # type: ignore[arg-type]
+        sent_at=_dt(rec.get("sent_at")),
+        form_id=req.form_id,
+        form_record_id=req.form_record_id,
+        state_sequence=req.state_sequence,
+        thread_sequence=req.thread_sequence,
+        movement_sequence=req.movement_sequence,
+        mark_state=rec.get("mark_state"),
+        mark_error=None,
+        phone_ref=rec["phone_ref"],
+        scrubbed=rec.get("scrubbed"),
+    )
 
 
 class Journal:
@@ -284,40 +324,71 @@ class Journal:
         status: str,
         reason: str | None,
     ) -> str:
-        """Record a request read from Fluig: "new", "known" (nothing changes) or "updated"
-        (a skipped request whose phone is now usable becomes pending)."""
-        self._st.require_lock()
-        if status not in ("pending", "skipped"):
-            raise ValueError("record_fetched status must be 'pending' or 'skipped'")
-        if status == "pending" and not phone:
-            raise ValueError("a pending request needs a phone")
-        key = (req.source, str(req.request_id))
-        old = self._st.latest_block(key)
-        if old is not None and not (old.status == "skipped" and status == "pending"):
-            return "known"
-        now = ts(self._st.now())
-        rec: dict[str, Any] = dict(old.record()) if old is not None else {"attempts": 0}
-        rec.update(
-            source=key[0],
-            request_id=key[1],
-            status=status,
-            process_id=req.process_id,
-            reason=reason,
-            created_at=rec.get("created_at", now),
-            start_date=ts(req.start_date) if req.start_date else None,
-            form_id=req.form_id,
-            form_record_id=req.form_record_id,
-            state_sequence=req.state_sequence,
-            thread_sequence=req.thread_sequence,
-            movement_sequence=req.movement_sequence,
-            phone_ref=self.keys.phone_ref(phone) if phone else None,
-            phone_masked=(phone_masked or numbers.mask(phone)) if phone else phone_masked,
-        )
-        self._enc(rec, "phone", phone)
-        self._enc(rec, "name", name)
-        self._enc(rec, "description", description)
-        self._st.append([rec])
-        return "new" if old is None else "updated"
+        """Record one request read from Fluig; see record_fetched_many."""
+        item = Fetched(req, status, reason, phone, phone_masked, name, description)
+        return self.record_fetched_many([item])[0][0]
+
+    def record_fetched_many(self, items: Sequence[Fetched]) -> list[tuple[str, Entry | None]]:
+        """Record requests read from Fluig in one append (a page at a time): for each, "new",
+        "known" (nothing changes) or "updated" (a skipped request whose phone is now usable
+        becomes pending), with the entry as recorded (None when known). The entries carry the
+        private fields as given: nothing is decrypted again."""
+        st = self._st
+        st.require_lock()
+        keys = self.keys
+        now = ts(st.now())
+        here: dict[EntryKey, dict[str, Any]] = {}  # recorded earlier in this batch
+        outcomes: list[str] = []
+        recs: list[dict[str, Any]] = []
+        for item in items:
+            req, status, phone = item.request, item.status, item.phone
+            if status not in ("pending", "skipped"):
+                raise ValueError("record_fetched status must be 'pending' or 'skipped'")
+            if status == "pending" and not phone:
+                raise ValueError("a pending request needs a phone")
+            key = (req.source, str(req.request_id))
+            old = here.get(key)
+            if old is None:
+                block = st.latest_block(key)
+                old = block.record() if block is not None else None
+            if old is not None and not (old["status"] == "skipped" and status == "pending"):
+                outcomes.append("known")
+                continue
+            outcomes.append("new" if old is None else "updated")
+            aad = f"\x00{key[0]}\x00{key[1]}"
+            masked = item.phone_masked
+            fields: dict[str, Any] = {
+                "source": key[0],
+                "request_id": key[1],
+                "status": status,
+                "process_id": req.process_id,
+                "reason": item.reason,
+                "created_at": old.get("created_at", now) if old is not None else now,
+                "start_date": ts(req.start_date) if req.start_date else None,
+                "form_id": req.form_id,
+                "form_record_id": req.form_record_id,
+                "state_sequence": req.state_sequence,
+                "thread_sequence": req.thread_sequence,
+                "movement_sequence": req.movement_sequence,
+                "phone_ref": keys.phone_ref(phone) if phone else None,
+                "phone_masked": (masked or numbers.mask(phone)) if phone else masked,
+                "phone": keys.encrypt(phone, "phone" + aad) if phone else None,
+                "name": _seal(keys, item.name, "name" + aad),
+                "description": _seal(keys, item.description, "description" + aad),
+            }
+            if old is None:
+                rec = {"attempts": 0, **fields}
+            else:
+                rec = dict(old)
+                rec.update(fields)
+            here[key] = rec
+            recs.append(rec)
+        st.append(recs, keep_records=False)  # gives each rec its seq and time
+        written = iter(recs)
+        return [
+            (outcome, None if outcome == "known" else _fetched_entry(next(written), item))
+            for item, outcome in zip(items, outcomes, strict=True)
+        ]
 
     # ----- reads
     def get(self, key: EntryKey, *, decrypt: bool = True) -> Entry | None:
@@ -493,10 +564,10 @@ class Journal:
 
     # ----- opt-out
     def _optouts(self) -> list[dict[str, Any]]:
-        path = self.state_dir / "optouts.toml"
         held = self._st._locked and self._optout_generation == self._st._generation
         if held and self._optout_cache is not None:
             return self._optout_cache[1]  # under our lock no one else can change it
+        path = self.state_dir / "optouts.toml"
         self._optout_generation = self._st._generation if self._st._locked else -1
         sig = self._st._sig(path)
         if self._optout_cache and self._optout_cache[0] == sig:
