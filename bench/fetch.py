@@ -40,6 +40,9 @@ def serve(conn: Connection, count: int, latency: float) -> None:
             message = conn.recv()
             if message == "calls":
                 conn.send(len(sim.calls_to(REQUESTS_PATH)))
+            elif message == "cpu":
+                times = os.times()
+                conn.send(times.user + times.system)
             elif message == "stop":
                 return
 

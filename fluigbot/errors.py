@@ -20,6 +20,8 @@ number, a name or a secret: they reach stderr and logs.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FluigbotError(Exception):
     """Base of every expected fluigbot failure."""
@@ -30,6 +32,10 @@ class FluigbotError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses a process boundary (readahead) whatever a subclass's __init__ asks for.
+        return (_restore, (type(self), dict(self.__dict__)))
 
     def __str__(self) -> str:
         if not self.hint:
@@ -92,3 +98,10 @@ class SendFailures(FluigbotError):
 
 class Interrupted(FluigbotError):
     exit_code = 130
+
+
+def _restore(cls: type[FluigbotError], state: dict[str, Any]) -> FluigbotError:
+    exc = cls.__new__(cls)
+    exc.args = (state.get("message", ""),)
+    exc.__dict__.update(state)
+    return exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +46,9 @@ class FetchReport:
         }
 
 
-def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Fetched:
-    """What fetch records for one request: the phone normalized, and a skip reason if any."""
+def assess(req: FluigRequest, settings: Settings) -> Fetched:
+    """What fetch records for one request: the phone normalized, and a skip reason if any. The
+    opt-out list is applied when recording (it lives in the journal)."""
     from fluigbot import phones
     from fluigbot.journal.entry import Fetched
     from fluigbot.policy import consent_given
@@ -59,7 +60,7 @@ def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Fetched:
         [req.fields.get(f) for f in fields.phone], allow_foreign=settings.send.allow_foreign
     )
     if result.e164 is None:
-        return Fetched(req, "skipped", result.reason, None, None, name, description)
+        return Fetched.of(req, "skipped", result.reason, None, None, name, description)
     masked = phones.mask(result.e164)
     reason: str | None = None
     wb = settings.fluig.writeback
@@ -67,10 +68,17 @@ def assess(req: FluigRequest, settings: Settings, journal: Journal) -> Fetched:
         reason = "already_contacted"  # another machine (or a person) already marked it
     elif fields.consent and not consent_given(req.fields.get(fields.consent)):
         reason = "no_consent"
-    elif journal.is_opted_out(result.e164):
-        reason = "opted_out"
     status = "skipped" if reason else "pending"
-    return Fetched(req, status, reason, result.e164, masked, name, description)
+    return Fetched.of(req, status, reason, result.e164, masked, name, description)
+
+
+def assessed_pages(
+    pages: Iterable[list[FluigRequest]], settings: Settings, report: FetchReport
+) -> Iterator[tuple[list[Fetched], int]]:
+    """Each page assessed, with the count of items the source could not key so far (the source
+    counts them on `report`, which is a copy when this runs in the reading process)."""
+    for page in pages:
+        yield [assess(req, settings) for req in page], report.invalid
 
 
 def record_pages(
@@ -82,18 +90,23 @@ def record_pages(
     on_progress: Callable[[FetchReport], None] | None = None,
     report: FetchReport | None = None,
 ) -> FetchReport:
-    """Record every request of every page; the journal lock must be held. `report` may be
-    made beforehand so that the source can count what it could not key (`invalid`)."""
+    """Record every request of every page; the journal lock must be held. Pages are read and
+    assessed ahead, in a second process where possible (readahead). `report` may be made
+    beforehand so that the source can count what it could not key (`invalid`)."""
+    from fluigbot import readahead
+
     report = report if report is not None else FetchReport()
+    given = report
     cursors: dict[tuple[str, str], dict[str, Any]] = {}
     try:
-        for page in pages:
+        for items, invalid in readahead.run(lambda: assessed_pages(pages, settings, given)):
             report.pages += 1
+            report.invalid = invalid
             if limit is not None:
-                page = page[: max(0, limit - report.read)]
-            _record_page(journal, settings, page, report)
-            for req in page:
-                _advance(cursors, req)
+                items = items[: max(0, limit - report.read)]
+            _record_page(journal, items, report)
+            for item in items:
+                _advance(cursors, item)
             if on_progress is not None:
                 on_progress(report)
             if limit is not None and report.read >= limit:
@@ -111,10 +124,8 @@ def record_pages(
     return report
 
 
-def _record_page(
-    journal: Journal, settings: Settings, page: Sequence[FluigRequest], report: FetchReport
-) -> None:
-    items = [assess(req, settings, journal) for req in page]
+def _record_page(journal: Journal, items: list[Fetched], report: FetchReport) -> None:
+    items = [_unless_opted_out(item, journal) for item in items]
     recorded = journal.record_fetched_many(items)
     report.read += len(items)
     for (outcome, entry), item in zip(recorded, items, strict=True):
@@ -130,18 +141,23 @@ def _record_page(
         report.entries.append(entry)
 
 
-def _advance(cursors: dict[tuple[str, str], dict[str, Any]], req: FluigRequest) -> None:
-    data = cursors.setdefault((req.source, req.process_id), {})
+def _unless_opted_out(item: Fetched, journal: Journal) -> Fetched:
+    if item.status == "pending" and item.phone and journal.is_opted_out(item.phone):
+        return item._replace(status="skipped", reason="opted_out")
+    return item
+
+
+def _advance(cursors: dict[tuple[str, str], dict[str, Any]], item: Fetched) -> None:
+    data = cursors.setdefault((item.source, item.process_id), {})
     try:
-        number = int(req.request_id)
+        number = int(item.request_id)
     except ValueError:
         number = None
     if number is not None and number > data.get("max_id", -1):
         data["max_id"] = number
-    if req.start_date is not None:
-        start = req.start_date.astimezone(UTC).isoformat()
-        if start > data.get("last_start", ""):
-            data["last_start"] = start
+    start = item.start_date  # UTC ISO-8601: its text orders like its time
+    if start is not None and start > data.get("last_start", ""):
+        data["last_start"] = start
 
 
 def _save_cursor(journal: Journal, source: str, process_id: str, data: dict[str, Any]) -> None:

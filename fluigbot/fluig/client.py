@@ -166,14 +166,20 @@ class FluigClient:
             response: httpx.Response | None = None
             try:
                 self.calls += 1
-                response = self._http.request(
+                request = self._http.build_request(
                     method,
                     url,
                     params=params,  # type: ignore[arg-type]
                     content=content,
                     headers=headers,
-                    auth=self._auth,
                 )
+                response = self._http.send(request, auth=self._auth, stream=True)
+                try:
+                    # Not response.read(): that keeps the body on the Response, which httpx
+                    # leaves in a reference cycle: a 1 MB page would live until a collection.
+                    raw = b"".join(response.iter_bytes())
+                finally:
+                    response.close()
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if _is_tls_failure(exc):
                     raise RemoteError(
@@ -191,7 +197,7 @@ class FluigClient:
                     reason = f"answered HTTP {status}"
                     retryable = idempotent or status == 503
                 else:
-                    return self._check(response, where)
+                    return self._check(response, raw, where)
             if not retryable or attempt == attempts:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 raise RemoteError(
@@ -213,7 +219,7 @@ class FluigClient:
                 delay = max(delay, float(retry_after))
         return min(delay, 30.0)
 
-    def _check(self, response: httpx.Response, where: str) -> bytes:
+    def _check(self, response: httpx.Response, raw: bytes, where: str) -> bytes:
         """Maps the answer's status into the error tree; returns the body of a usable answer."""
         status = response.status_code
         if status in (401, 403):
@@ -232,13 +238,12 @@ class FluigClient:
                 hint="Check fluig.base_url (scheme, host and path).",
             )
         if status >= 400:
-            code = _error_code(response)
+            code = _error_code(raw)
             raise FluigHTTPError(
                 f"Fluig answered HTTP {status}{code} at {where}.",
                 status_code=status,
                 hint="Check fluig.base_url, the process ids and the app user's permissions.",
             )
-        raw = response.content
         content_type = response.headers.get("Content-Type", "").lower()
         if "text/html" in content_type or raw.lstrip()[:1] == b"<":
             # Fluig serves its login page with 200 when the session or credentials are not valid.
@@ -269,10 +274,10 @@ def _where(path: str, context: str | None) -> str:
     return f"{path} ({context})" if context else path
 
 
-def _error_code(response: httpx.Response) -> str:
+def _error_code(raw: bytes) -> str:
     """Fluig's ErrorResponse `code` (e.g. "BAD_REQUEST"); its free text may echo data, so not it."""
     try:
-        data = response.json()
+        data = json.loads(raw)
     except ValueError:
         return ""
     code = data.get("code") if isinstance(data, dict) else None

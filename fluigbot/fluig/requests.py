@@ -18,14 +18,13 @@ being contacted.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fluigbot.errors import RemoteError
+from fluigbot.fluig.ahead import PagesAhead, peek_has_next
 from fluigbot.fluig.client import FluigClient, FluigHTTPError
 from fluigbot.models import FluigRequest
 
@@ -103,17 +102,16 @@ def iter_requests(
         params["expand"] = ["formFields", "requester", "activities"]
         raw = fetch(1)
 
-    # While this page is decoded, parsed and recorded by the caller, the next one is already on
-    # its way (one call ahead, never more): the network wait overlaps the work. Errors still
-    # surface in order: a failure on page 7 is raised only after pages 1-6 were yielded.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fluig-page") if prefetch else None
-    ahead: Future[bytes] | None = None
+    # While this page is decoded, parsed and recorded by the caller, the next ones are already on
+    # their way (PagesAhead: one call at a time, two pages ahead at most). Errors still surface
+    # in order: a failure on page 7 is raised only after pages 1-6 were yielded.
+    ahead = PagesAhead(fetch) if prefetch else None
     try:
         page = 1
         previous_ids: list[str] | None = None
         while True:
-            if pool is not None and _peek_has_next(raw):
-                ahead = pool.submit(fetch, page + 1)  # before decoding: that takes a while
+            if ahead is not None and peek_has_next(raw):
+                ahead.want(page + 1)  # before decoding: that takes a while
             data = client.decode_json(raw, f"{REQUESTS_PATH} (page {page})")
             items = data.get("items")
             if items is None:
@@ -126,8 +124,8 @@ def iter_requests(
             more = bool(items) and (
                 has_next is True or (has_next is None and len(items) >= page_size)
             )
-            if pool is not None and more and ahead is None:
-                ahead = pool.submit(fetch, page + 1)
+            if ahead is not None and more:
+                ahead.want(page + 1)
             requests = _parse_page(items, source, page, on_invalid)
             ids = [r.request_id for r in requests]
             if ids and ids == previous_ids:
@@ -142,22 +140,10 @@ def iter_requests(
             if not more:
                 return
             page += 1
-            raw = ahead.result() if ahead is not None else fetch(page)
-            ahead = None
+            raw = ahead.take(page) if ahead is not None else fetch(page)
     finally:
         if ahead is not None:
-            ahead.cancel()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-_HAS_NEXT_TAIL = re.compile(rb'"hasNext"\s*:\s*(true|false)\s*}\s*$')
-
-
-def _peek_has_next(raw: bytes) -> bool:
-    """True when the page's JSON ends with `"hasNext": true` (Fluig writes it last)."""
-    match = _HAS_NEXT_TAIL.search(raw[-64:])
-    return match is not None and match.group(1) == b"true"
+            ahead.close()
 
 
 def _parse_page(

@@ -97,7 +97,7 @@ def _value(raw: str) -> Any:
     return tomllib.loads("v = " + raw)["v"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """One record's text, with the header fields read cheaply; parsed in full on demand."""
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from fluigbot.journal import numbers
 from fluigbot.models import FluigRequest
@@ -34,7 +34,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class Entry:
     """One request as the journal knows it now (its latest record), PII decrypted."""
 
@@ -118,11 +118,19 @@ def _safe_mask(value: str) -> str:
         return "****"
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Fetched:
-    """A request read from Fluig, as fetch records it: see Journal.record_fetched_many."""
+class Fetched(NamedTuple):
+    """A request read from Fluig, as fetch records it (see Journal.record_fetched_many). Flat and
+    plain, so that a page of them crosses from the reading process cheaply (readahead)."""
 
-    request: FluigRequest
+    source: str
+    request_id: str
+    process_id: str
+    start_date: str | None  # UTC, as the journal writes it
+    form_id: int | None
+    form_record_id: int | None
+    state_sequence: int | None
+    thread_sequence: int | None
+    movement_sequence: int | None
     status: str  # pending | skipped
     reason: str | None
     phone: str | None  # E.164
@@ -130,8 +138,45 @@ class Fetched:
     name: str | None
     description: str | None
 
+    @classmethod
+    def of(
+        cls,
+        req: FluigRequest,
+        status: str,
+        reason: str | None,
+        phone: str | None,
+        phone_masked: str | None,
+        name: str | None,
+        description: str | None,
+    ) -> Fetched:
+        start = req.start_date
+        return cls(
+            req.source,
+            str(req.request_id),
+            req.process_id,
+            ts(start) if start is not None else None,
+            req.form_id,
+            req.form_record_id,
+            req.state_sequence,
+            req.thread_sequence,
+            req.movement_sequence,
+            status,
+            reason,
+            phone,
+            phone_masked,
+            name,
+            description,
+        )
+
     def __repr__(self) -> str:  # the phone and the name are personal data
-        return f"Fetched(request_id={self.request.request_id!r}, status={self.status!r})"
+        return f"Fetched(request_id={self.request_id!r}, status={self.status!r})"
+
+
+def ts(value: datetime) -> str:
+    """A journal timestamp: UTC, ISO-8601, microseconds."""
+    if value.tzinfo is None:
+        raise ValueError("journal timestamps must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

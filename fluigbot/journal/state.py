@@ -39,7 +39,7 @@ from fluigbot.journal.blocks import (
     dump_block,
     read_file,
 )
-from fluigbot.journal.entry import OPEN_STATUSES, EntryKey
+from fluigbot.journal.entry import OPEN_STATUSES, EntryKey, ts
 
 log = logging.getLogger("fluigbot.journal")
 
@@ -47,12 +47,6 @@ GROUPS = ("pending", "failed", "sending", "unknown", "mark")
 CHECKPOINT_EVERY = (
     50_000  # a long tail costs readers one replay; a checkpoint rewrites the open index
 )
-
-
-def ts(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError("journal timestamps must be timezone-aware")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def group_of(block: Block) -> str | None:

@@ -49,7 +49,6 @@ def _seal(keys: Keys, value: str | None, aad: str) -> str | None:
 
 def _fetched_entry(rec: dict[str, Any], item: Fetched) -> Entry:
     """The entry fetch just recorded, from its record and the clear values it was made of."""
-    req = item.request
     return Entry(
         source=rec["source"],
         request_id=rec["request_id"],
@@ -61,7 +60,7 @@ def _fetched_entry(rec: dict[str, Any], item: Fetched) -> Entry:
         wa_id=None,
         name=item.name,
         description=item.description,
-        start_date=req.start_date,
+        start_date=_dt(item.start_date),
         attempts=int(rec["attempts"]),
         message_id=rec.get("message_id"),
         error_code=rec.get("error_code"),
@@ -70,11 +69,11 @@ def _fetched_entry(rec: dict[str, Any], item: Fetched) -> Entry:
         created_at=_dt(rec["created_at"]),  # type: ignore[arg-type]
         updated_at=_dt(rec["at"]),  # type: ignore[arg-type]
         sent_at=_dt(rec.get("sent_at")),
-        form_id=req.form_id,
-        form_record_id=req.form_record_id,
-        state_sequence=req.state_sequence,
-        thread_sequence=req.thread_sequence,
-        movement_sequence=req.movement_sequence,
+        form_id=item.form_id,
+        form_record_id=item.form_record_id,
+        state_sequence=item.state_sequence,
+        thread_sequence=item.thread_sequence,
+        movement_sequence=item.movement_sequence,
         mark_state=rec.get("mark_state"),
         mark_error=None,
         phone_ref=rec["phone_ref"],
@@ -325,7 +324,7 @@ class Journal:
         reason: str | None,
     ) -> str:
         """Record one request read from Fluig; see record_fetched_many."""
-        item = Fetched(req, status, reason, phone, phone_masked, name, description)
+        item = Fetched.of(req, status, reason, phone, phone_masked, name, description)
         return self.record_fetched_many([item])[0][0]
 
     def record_fetched_many(self, items: Sequence[Fetched]) -> list[tuple[str, Entry | None]]:
@@ -341,12 +340,12 @@ class Journal:
         outcomes: list[str] = []
         recs: list[dict[str, Any]] = []
         for item in items:
-            req, status, phone = item.request, item.status, item.phone
+            status, phone = item.status, item.phone
             if status not in ("pending", "skipped"):
                 raise ValueError("record_fetched status must be 'pending' or 'skipped'")
             if status == "pending" and not phone:
                 raise ValueError("a pending request needs a phone")
-            key = (req.source, str(req.request_id))
+            key = (item.source, item.request_id)
             old = here.get(key)
             if old is None:
                 block = st.latest_block(key)
@@ -361,15 +360,15 @@ class Journal:
                 "source": key[0],
                 "request_id": key[1],
                 "status": status,
-                "process_id": req.process_id,
+                "process_id": item.process_id,
                 "reason": item.reason,
                 "created_at": old.get("created_at", now) if old is not None else now,
-                "start_date": ts(req.start_date) if req.start_date else None,
-                "form_id": req.form_id,
-                "form_record_id": req.form_record_id,
-                "state_sequence": req.state_sequence,
-                "thread_sequence": req.thread_sequence,
-                "movement_sequence": req.movement_sequence,
+                "start_date": item.start_date,
+                "form_id": item.form_id,
+                "form_record_id": item.form_record_id,
+                "state_sequence": item.state_sequence,
+                "thread_sequence": item.thread_sequence,
+                "movement_sequence": item.movement_sequence,
                 "phone_ref": keys.phone_ref(phone) if phone else None,
                 "phone_masked": (masked or numbers.mask(phone)) if phone else masked,
                 "phone": keys.encrypt(phone, "phone" + aad) if phone else None,

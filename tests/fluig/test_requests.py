@@ -165,7 +165,8 @@ def test_a_server_that_ignores_page_is_not_read_forever() -> None:
     )
     with pytest.raises(RemoteError) as err:
         list(iter_requests(fluig, source="s", process_ids=[], since=None, page_size=2))
-    assert "identical" in str(err.value) and fluig.calls == 2
+    assert "identical" in str(err.value)
+    assert 2 <= fluig.calls <= 2 + 2  # the two pages compared, and never more than two ahead
 
 
 def test_recorded_listing_page_parses_exactly() -> None:

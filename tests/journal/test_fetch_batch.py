@@ -11,7 +11,7 @@ from fluigbot.journal.entry import Fetched
 def item(rid: int, ph: str | None, *, name: str | None = "Ana Souza") -> Fetched:
     status, reason = ("pending", None) if ph else ("skipped", "invalid")
     masked = None if ph is None else f"+55 11 9****-{ph[-4:]}"
-    return Fetched(req(rid), status, reason, ph, masked, name, "Sem internet")
+    return Fetched.of(req(rid), status, reason, ph, masked, name, "Sem internet")
 
 
 def test_a_page_with_repeats_answers_as_if_recorded_one_by_one(journal: Journal) -> None:

@@ -1,0 +1,81 @@
+"""Reading ahead in a second process: what a source yields, made by a child while we go on.
+
+`fetch` is CPU-bound: about half of its work is reading (HTTP, decoding Fluig's JSON, parsing CSV,
+normalizing phones) and half is recording (encrypting, checksumming, indexing). Python runs one
+thread at a time, so the reading goes to a forked child on another core and comes back through a
+pipe, one page at a time, in order.
+
+- An error raised in the child is raised here after every page before it, as if read in this
+  process (a failure on page 7 still keeps pages 1-6).
+- Where fork is missing (Windows) or unsafe (this process runs other threads: a lock held by one
+  of them would stay locked in the child forever), everything runs in this process instead.
+- The child never writes the journal, and dies with the pipe when this process goes away.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from fluigbot.errors import FluigbotError
+
+T = TypeVar("T")
+
+enabled = True  # tests that count calls on an in-process mock transport turn it off
+
+
+class ReaderCrashed(Exception):
+    """An unexpected error in the reading child (a bug): carries its traceback as text."""
+
+
+def run(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The items of `produce()`, made in a child process when that is possible and safe."""
+    if not enabled or not hasattr(os, "fork") or threading.active_count() > 1:
+        yield from produce()
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(produce, sender), name="fluigbot-reader")
+    child.daemon = True
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:
+                raise ReaderCrashed(f"the reading process ended (exit {child.exitcode})") from None
+            if kind == "item":
+                yield payload
+            elif kind == "done":
+                return
+            else:
+                raise payload
+    finally:
+        receiver.close()  # a child still sending gets a broken pipe and stops
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def _child(produce: Callable[[], Iterable[Any]], sender: Any) -> None:
+    try:
+        try:
+            for item in produce():
+                sender.send(("item", item))
+            sender.send(("done", None))
+        except FluigbotError as exc:
+            sender.send(("error", exc))
+        except (BrokenPipeError, KeyboardInterrupt):
+            return  # the parent stopped reading, or Ctrl-C reached both: it handles that
+        except Exception as exc:
+            text = "".join(traceback.format_exception(exc))
+            sender.send(("error", ReaderCrashed(f"{type(exc).__name__} while reading\n{text}")))
+    except (BrokenPipeError, KeyboardInterrupt):
+        return
