@@ -33,14 +33,21 @@ class PagesAhead:
         self._futures: dict[int, Future[bytes]] = {}
         self._lock = threading.Lock()
         self._reading = 1
+        self._deferred: int | None = None
         self._closed = False
 
     def want(self, page: int) -> None:
-        """Ask for a page unless it was asked for already or lies too far ahead."""
+        """Ask for a page unless it was asked for already; one too far ahead waits its turn."""
         with self._lock:
-            if self._closed or page in self._futures or page > self._reading + self._depth:
-                return
-            self._futures[page] = self._pool.submit(self._run, page)
+            self._want(page)
+
+    def _want(self, page: int) -> None:
+        if self._closed or page in self._futures:
+            return
+        if page > self._reading + self._depth:
+            self._deferred = page  # asked for again as soon as the caller moves on
+            return
+        self._futures[page] = self._pool.submit(self._run, page)
 
     def _run(self, page: int) -> bytes:
         raw = self._fetch(page)
@@ -52,12 +59,14 @@ class PagesAhead:
         """The page's bytes: waits for a call in flight, or makes it now."""
         with self._lock:
             self._reading = page
-        self.want(page)
-        with self._lock:
+            deferred, self._deferred = self._deferred, None
+            if deferred is not None:
+                self._want(deferred)
+            self._want(page)
             future = self._futures.pop(page)
         raw = future.result()
         if peek_has_next(raw):
-            self.want(page + 1)  # the thread stopped at the depth limit: go on
+            self.want(page + 1)
         return raw
 
     def close(self) -> None:
