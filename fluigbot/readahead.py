@@ -9,7 +9,8 @@ pipe, one page at a time, in order.
   process (a failure on page 7 still keeps pages 1-6).
 - Where fork is missing (Windows) or unsafe (this process runs other threads: a lock held by one
   of them would stay locked in the child forever), everything runs in this process instead.
-- The child never writes the journal, and dies with the pipe when this process goes away.
+- The child never writes the journal, closes every file it inherited (the journal's lock among
+  them), and stops at its next page when this process goes away (a broken pipe).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def run(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
 
 
 def _child(produce: Callable[[], Iterable[Any]], sender: Any) -> None:
+    # Drop every file inherited from the parent but stdio and our pipe: above all the journal's
+    # lock, which would otherwise stay held if the parent were killed while we still read.
+    keep = sender.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
     try:
         try:
             for item in produce():

@@ -105,3 +105,23 @@ def test_with_another_thread_running_it_reads_in_this_process() -> None:
         stop.set()
     """)
     assert out["pids"] == [out["parent"]]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_the_reader_holds_none_of_our_files_so_a_lock_dies_with_us(tmp_path) -> None:
+    lock = str(tmp_path / "journal.lock")
+    out = run(f"""
+        held = os.open({lock!r}, os.O_RDWR | os.O_CREAT)
+        def open_files():
+            names = []
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    names.append(os.readlink(f"/proc/self/fd/{{fd}}"))
+                except OSError:  # the listing's own descriptor, closed by now
+                    pass
+            return sorted(names)
+        out["parent_files"] = open_files()
+        out["child_files"] = next(iter(readahead.run(lambda: iter([open_files()]))))
+    """)
+    assert lock in out["parent_files"]
+    assert lock not in out["child_files"]
