@@ -238,28 +238,20 @@ class LeafWrite(NamedTuple):
     data: bytes
     replace: bool = True
 
-    def run(self, sync: bool = True) -> None:
+    def run(self) -> None:
         if self.replace:
-            fsutil.write_new(fsutil.temp_for(self.target), self.data, sync=sync)
+            fsutil.write_new(fsutil.temp_for(self.target), self.data)
         else:
-            fsutil.append(self.target, self.data, sync=sync, sync_dir=False)
+            fsutil.append(self.target, self.data, sync_dir=False)
 
 
 def _appended(size: int, text: str) -> bytes:
     return (FILE_HEADER if size == 0 else "").encode() + text.encode()
 
 
-MANY_WRITES = 64  # from here one sync() of everything beats an fsync per file
-
-
 def run_writes(writes: list[LeafWrite]) -> None:
-    """Every write, durable on return. A first checkpoint of a large fetch writes a thousand
-    small leaves: one os.sync() then costs 30 ms where a thousand fsyncs cost half a second."""
-    if len(writes) >= MANY_WRITES and hasattr(os, "sync"):
-        for w in writes:
-            w.run(sync=False)
-        os.sync()
-        return
+    """Every write, durable on return. Each file gets its own fsync (never a system-wide sync,
+    whose cost depends on whatever else the machine has written), several at once."""
     if len(writes) < 4:
         for w in writes:
             w.run()
