@@ -96,10 +96,10 @@ def record_pages(
     from fluigbot import readahead
 
     report = report if report is not None else FetchReport()
-    given = report
+    counted = report  # what the source counts on; a copy of it when reading in the child
     cursors: dict[tuple[str, str], dict[str, Any]] = {}
     try:
-        for items, invalid in readahead.run(lambda: assessed_pages(pages, settings, given)):
+        for items, invalid in readahead.run(lambda: assessed_pages(pages, settings, counted)):
             report.pages += 1
             report.invalid = invalid
             if limit is not None:

@@ -49,17 +49,23 @@ def temp_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def write_new(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write a whole 0600 file (created or truncated)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+def _write(path: Path, flags: int, data: bytes, sync: bool) -> int:
+    """Write all of data through one descriptor (fsynced if asked); the file's size after."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, FILE_MODE)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
         if sync:
             os.fsync(fd)
+        return os.fstat(fd).st_size
     finally:
         os.close(fd)
+
+
+def write_new(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write a whole 0600 file (created or truncated)."""
+    _write(path, os.O_TRUNC, data, sync)
 
 
 def write_temp(path: Path, data: bytes, *, sync: bool = True) -> Path:
@@ -80,16 +86,7 @@ def append(path: Path, data: bytes, *, sync: bool = True, sync_dir: bool = True)
     """Append in one write (O_APPEND), fsync, and return the file's new size. A file created
     here gets its folder fsynced too, unless the caller does that for many (sync_dir=False)."""
     created = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-        size = os.fstat(fd).st_size
-    finally:
-        os.close(fd)
+    size = _write(path, os.O_APPEND, data, sync)
     if created and sync and sync_dir:
         fsync_dir(path.parent)
     return size
