@@ -1,36 +1,18 @@
 """Private: write many requests' records at once (benchmarks, imports). Not for normal use.
 
-Produces exactly what Journal writes, day by day, with a fast path for the plain ASCII strings
-and integers that make up nearly every field, then rebuilds the indexes from the segments.
+Produces exactly what Journal writes (the same dump_block), day by day, then rebuilds the
+indexes from the segments.
 """
 
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
-import tomli_w
-
 from fluigbot.journal import fsutil, maintenance
-from fluigbot.journal.blocks import _FIRST, FILE_HEADER, HEAD
+from fluigbot.journal.blocks import FILE_HEADER, dump_block
 from fluigbot.journal.store import Journal
-
-
-def _line(key: str, value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{key} = {value}\n"
-    plain = isinstance(value, str) and value.isascii() and value.isprintable()
-    if plain and '"' not in value and "\\" not in value:
-        return f'{key} = "{value}"\n'
-    return tomli_w.dumps({key: value})
-
-
-def fast_block(rec: dict[str, Any]) -> str:
-    keys = [*_FIRST, *(k for k in rec if k not in _FIRST)]
-    body = HEAD + "".join(_line(k, rec[k]) for k in keys if rec[k] is not None)
-    return body + f'crc = "{zlib.crc32(body.encode()):08x}"\n'
 
 
 def encrypt_fields(j: Journal, rec: dict[str, Any], **fields: str | None) -> None:
@@ -50,7 +32,7 @@ def write_days(j: Journal, days: Iterable[tuple[str, list[dict[str, Any]]]]) -> 
         for rec in records:
             seq += 1
             rec["seq"] = seq
-            parts.append(fast_block(rec))
+            parts.append(dump_block(rec))
         fsutil.append(st.seg_path(day), (FILE_HEADER + "".join(parts)).encode(), sync=False)
     os.sync()  # one flush for the whole import instead of one per day
     maintenance.rebuild(j)

@@ -36,14 +36,6 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def temp_for(path: Path) -> Path:
     """The temp file beside path that a rewrite goes through (dot-named: readers skip it)."""
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -68,16 +60,10 @@ def write_new(path: Path, data: bytes, *, sync: bool = True) -> None:
     _write(path, os.O_TRUNC, data, sync)
 
 
-def write_temp(path: Path, data: bytes, *, sync: bool = True) -> Path:
-    """Write data beside path as a 0600 temp file; the caller replaces path with it."""
-    tmp = temp_for(path)
-    write_new(tmp, data, sync=sync)
-    return tmp
-
-
 def atomic_write(path: Path, data: bytes) -> None:
     """temp file + fsync + os.replace + fsync of the folder."""
-    tmp = write_temp(path, data)
+    tmp = temp_for(path)
+    write_new(tmp, data)
     os.replace(tmp, path)
     fsync_dir(path.parent)
 

@@ -264,13 +264,13 @@ class Journal:
         rec.update(changes)
         return rec
 
-    def _entry(self, block: Block, *, decrypt: bool = True) -> Entry:
+    def _entry(self, block: Block) -> Entry:
         rec = block.record()
         keys = self.keys
         dec: dict[str, str | None] = {}
         for field in ENCRYPTED:
             token = rec.get(field)
-            if token is None or not decrypt:
+            if token is None:
                 dec[field] = None
                 continue
             try:
@@ -390,11 +390,9 @@ class Journal:
         ]
 
     # ----- reads
-    def get(self, key: EntryKey, *, decrypt: bool = True) -> Entry | None:
-        """The entry; with decrypt=False its private fields are None (a caller that already
-        holds them, like fetch, saves the work)."""
+    def get(self, key: EntryKey) -> Entry | None:
         block = self._st.latest_block((key[0], str(key[1])))
-        return self._entry(block, decrypt=decrypt) if block is not None else None
+        return self._entry(block) if block is not None else None
 
     def select(
         self,
