@@ -7,6 +7,7 @@ Nothing here imports httpx, keyring, phonenumbers or cryptography: `fluigbot --h
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -119,11 +120,28 @@ class FluigbotGroup(TyperGroup):
         except KeyboardInterrupt:
             _err(ctx).error("interrupted.")
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            # Whoever read stdout went away (`| head`): stop quietly, as shell tools do. What
+            # was recorded stays recorded; only the rest of the output is dropped.
+            _drop_stdout()
+            raise click.exceptions.Exit(PIPE_CLOSED) from None
         except (click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
             _report_bug(ctx, exc)
             raise click.exceptions.Exit(1) from None
+
+
+PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by `| head`
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real descriptor (tests' runner)
+        pass
 
 
 def _err(ctx: click.Context) -> Output:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -110,3 +113,39 @@ def test_bug_is_exit_1_without_locals_or_message(run) -> None:
 def test_usage_error_is_2(run) -> None:
     assert run("history", "--limit", "zero").exit_code == 2
     assert run("no-such-command").exit_code == 2
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path: Path) -> None:
+    """`fluigbot fetch | head -1`: the rows after the first go nowhere. That is no bug: exit 141
+    (as shell tools stopped by SIGPIPE) with nothing on stderr, and everything is recorded."""
+    export = tmp_path / "export.csv"
+    lines = ["processInstanceId;processId;telefone;nome"]
+    lines += [f"{n};abertura_chamado;(11) 98765-{n:04d};Maria Souza" for n in range(1, 3001)]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text('[fluig.fields]\nphone = "telefone"\nname = "nome"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUIGBOT_")}
+    env |= {
+        "FLUIGBOT_CONFIG": str(config),
+        "FLUIGBOT_STATE_DIR": str(tmp_path / "state"),
+        "FLUIGBOT_JOURNAL_KEY": "pipe-journal-key-" + "x" * 32,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    cmd = [sys.executable, "-m", "fluigbot"]
+    proc = subprocess.Popen(
+        [*cmd, "fetch", "--from", str(export)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # `head -1` has what it wanted
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert first.startswith(b"1\tabertura_chamado\t")
+    assert err == ""
+    again = subprocess.run(
+        [*cmd, "fetch", "--from", str(export), "--json"], env=env, capture_output=True, check=True
+    )
+    assert json.loads(again.stdout)["known"] == 3000
