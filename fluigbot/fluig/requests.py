@@ -112,21 +112,10 @@ def iter_requests(
         while True:
             if ahead is not None and peek_has_next(raw):
                 ahead.want(page + 1)  # before decoding: that takes a while
-            data = client.decode_json(raw, f"{REQUESTS_PATH} (page {page})")
-            items = data.get("items")
-            if items is None:
-                items = []
-            if not isinstance(items, list):
-                raise RemoteError(
-                    f"Fluig's listing has no list of items at {REQUESTS_PATH} (page {page})."
-                )
-            has_next = data.get("hasNext")
-            more = bool(items) and (
-                has_next is True or (has_next is None and len(items) >= page_size)
-            )
+            requests, count, has_next = _read_page(client, raw, source, page, on_invalid)
+            more = count > 0 and (has_next is True or (has_next is None and count >= page_size))
             if ahead is not None and more:
                 ahead.want(page + 1)
-            requests = _parse_page(items, source, page, on_invalid)
             ids = [r.request_id for r in requests]
             if ids and ids == previous_ids:
                 # A server that ignores `page` would otherwise be read forever.
@@ -135,7 +124,7 @@ def iter_requests(
                 )
             previous_ids = ids
             if on_page is not None:
-                on_page(page, len(items))
+                on_page(page, count)
             yield requests
             if not more:
                 return
@@ -144,6 +133,29 @@ def iter_requests(
     finally:
         if ahead is not None:
             ahead.close()
+
+
+def _read_page(
+    client: FluigClient,
+    raw: bytes,
+    source: str,
+    page: int,
+    on_invalid: Callable[[int, int, str], None] | None,
+) -> tuple[list[FluigRequest], int, Any]:
+    """(requests, items on the page, hasNext): the fast way (listing.py) when the page allows
+    it, else the careful way, which skips what cannot be keyed and names what is wrong."""
+    from fluigbot.fluig import listing
+
+    fast = listing.read_page(raw, source)
+    if fast is not None:
+        return fast
+    data = client.decode_json(raw, f"{REQUESTS_PATH} (page {page})")
+    items = data.get("items")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise RemoteError(f"Fluig's listing has no list of items at {REQUESTS_PATH} (page {page}).")
+    return _parse_page(items, source, page, on_invalid), len(items), data.get("hasNext")
 
 
 def _parse_page(
@@ -164,13 +176,13 @@ def parse_request(item: Mapping[str, Any], source: str) -> FluigRequest:
     """One v2 `Request` object -> FluigRequest. Tolerant of nulls, exact about the key."""
     if not isinstance(item, Mapping):
         raise InvalidItem("item is not an object")
-    request_id = _as_int(item.get("processInstanceId"))
+    request_id = as_int(item.get("processInstanceId"))
     if request_id is None:
         raise InvalidItem("item has no usable processInstanceId")
     requester = item.get("requester")
     name = requester.get("name") if isinstance(requester, Mapping) else None
     name = (name.strip() or None) if isinstance(name, str) else None
-    state, thread, movement = _current_position(item)
+    state, thread, movement = current_position(item)
     process_id = item.get("processId")
     status = item.get("status")
     return FluigRequest(
@@ -181,8 +193,8 @@ def parse_request(item: Mapping[str, Any], source: str) -> FluigRequest:
         start_date=parse_fluig_datetime(item.get("startDate")),
         status=status if isinstance(status, str) else None,
         fields=form_fields(item.get("formFields")),
-        form_id=_as_int(item.get("formId")),
-        form_record_id=_as_int(item.get("formRecordId")),
+        form_id=as_int(item.get("formId")),
+        form_record_id=as_int(item.get("formRecordId")),
         state_sequence=state,
         thread_sequence=thread,
         movement_sequence=movement,
@@ -218,7 +230,7 @@ def field_text(value: Any) -> str:
     return str(value)
 
 
-def _current_position(item: Mapping[str, Any]) -> tuple[int | None, int | None, int | None]:
+def current_position(item: Mapping[str, Any]) -> tuple[int | None, int | None, int | None]:
     """(state sequence, thread sequence, movement sequence) of the current activity.
 
     From currentMovements (2.0) or the active entries of activities (1.8). With parallel
@@ -233,24 +245,27 @@ def _current_position(item: Mapping[str, Any]) -> tuple[int | None, int | None, 
             active = [m for m in active if m.get("active") is True]
         if not active:
             continue
-        main = next((m for m in active if _as_int(m.get("threadSequence")) == 0), active[0])
+        main = next((m for m in active if as_int(m.get("threadSequence")) == 0), active[0])
         state = main.get("state")
-        seq = _as_int(state.get("sequence")) if isinstance(state, Mapping) else None
+        seq = as_int(state.get("sequence")) if isinstance(state, Mapping) else None
         if seq is None:
-            seq = _as_int(main.get("stateSequence"))
-        return seq, _as_int(main.get("threadSequence")), _as_int(main.get("movementSequence"))
+            seq = as_int(main.get("stateSequence"))
+        return seq, as_int(main.get("threadSequence")), as_int(main.get("movementSequence"))
     return None, None, None
 
 
-def _as_int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """A number Fluig may write as an int, a whole float or digits in text; None otherwise."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():  # "²" is a digit to isdigit(), not to int()
+            return int(text)
     return None
 
 

@@ -37,8 +37,8 @@ def dump_block(record: dict[str, Any]) -> str:
     return body + f'crc = "{zlib.crc32(body.encode()):08x}"\n'
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')  # tomli-w keeps tabs as they are
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+NEEDS_ESCAPE = re.compile(r'[\x00-\x08\x0a-\x1f"\\\x7f]')  # tomli-w keeps tabs as they are
 
 
 def flat_toml(table: dict[str, Any]) -> str | None:
@@ -49,7 +49,7 @@ def flat_toml(table: dict[str, Any]) -> str | None:
     plain = []  # text that must hold nothing tomli-w would escape: checked once, joined
     for key, value in table.items():
         if key not in _BARE_KEYS:
-            if _BARE_KEY.fullmatch(key):
+            if BARE_KEY.fullmatch(key):
                 if len(_BARE_KEYS) < 1024:  # record fields, not the phone hashes of leaves
                     _BARE_KEYS.add(key)
             else:
@@ -74,7 +74,7 @@ def flat_toml(table: dict[str, Any]) -> str | None:
             lines.append(f"{key} = [\n{items},\n]\n")
         else:
             return None
-    if plain and _NEEDS_ESCAPE.search("".join(plain)):
+    if plain and NEEDS_ESCAPE.search("".join(plain)):
         return None
     return "".join(lines)
 

@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tomllib
+from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping
+from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
 
 import tomli_w
 
 from fluigbot.journal import fsutil
-from fluigbot.journal.blocks import FILE_HEADER, SCHEMA, corrupt, flat_toml
+from fluigbot.journal.blocks import BARE_KEY, FILE_HEADER, NEEDS_ESCAPE, SCHEMA, corrupt
 
 Tokens = dict[str, set[str]]
 TABLE = "[[u]]\n"
@@ -61,8 +63,24 @@ def fold(tables: Iterable[Mapping[str, Collection[str]]], into: Tokens | None = 
 
 
 def table_text(changes: Tokens) -> str:
-    table = {n: sorted(t) for n, t in sorted(changes.items())}
-    return TABLE + (flat_toml(table) or tomli_w.dumps(table))
+    """One `[[u]]` table, names and tokens sorted: tomli-w's bytes (a test holds them equal),
+    written directly, since a checkpoint writes thousands of these."""
+    lines = [TABLE]
+    plain: list[str] = []  # text tomli-w would have to escape if it held a quote or a newline
+    for name in sorted(changes):
+        toks = sorted(changes[name])
+        if not BARE_KEY.fullmatch(name):
+            plain.append(name)
+            name = f'"{name}"'
+        if toks:
+            plain += toks
+            lines.append(f'{name} = [\n    "' + '",\n    "'.join(toks) + '",\n]\n')
+        else:
+            lines.append(f"{name} = []\n")
+    if NEEDS_ESCAPE.search("".join(plain)):
+        table = {n: sorted(t) for n, t in sorted(changes.items())}
+        return TABLE + tomli_w.dumps(table)
+    return "".join(lines)
 
 
 def read_leaf(path: Path) -> Tokens:
@@ -190,29 +208,26 @@ class PhoneLeaves:
 
 def _split(prefix: str, tokens: Tokens) -> dict[str, Tokens]:
     """Halve a leaf by the next bit of its hashes until each part is small enough. Every part
-    is returned, empty ones too: a missing leaf would send lookups to a shorter prefix."""
-    sizes = {ref: _size_of(ref, toks) for ref, toks in tokens.items()}
-    hashes = {ref: int(ref[:8], 16) for ref in tokens}  # the 32 bits that PhoneLeaves.bits spells
+    is returned, empty ones too: a missing leaf would send lookups to a shorter prefix.
+
+    The refs are sorted by their 32 hash bits once; a part is then a run of that order, and its
+    halves meet where the next bit turns to 1 (a bisection), its size a difference of sums."""
+    order = sorted((int(ref[:8], 16), ref) for ref in tokens)  # the bits PhoneLeaves.bits spells
+    hashes = [h for h, _ in order]
+    sums = [0, *accumulate(_size_of(ref, tokens[ref]) for _, ref in order)]
     out: dict[str, Tokens] = {}
-    todo = [(prefix, list(tokens), sum(sizes.values()))]
+    todo = [(prefix, 0, len(order))]
     while todo:
-        head, refs, size = todo.pop()
-        if size <= LEAF_SPLIT or len(head) >= 32:
-            out[head] = {ref: tokens[ref] for ref in refs}
+        head, lo, hi = todo.pop()
+        if sums[hi] - sums[lo] <= LEAF_SPLIT or len(head) >= 32:
+            out[head] = {ref: tokens[ref] for _, ref in order[lo:hi]}
             continue
+        # The first hash of this run whose next bit is 1: its common bits, then that bit set.
         shift = 31 - len(head)
-        zero: list[str] = []
-        one: list[str] = []
-        zero_size = one_size = 0
-        for ref in refs:
-            if hashes[ref] >> shift & 1:
-                one.append(ref)
-                one_size += sizes[ref]
-            else:
-                zero.append(ref)
-                zero_size += sizes[ref]
-        todo.append((head + "0", zero, zero_size))
-        todo.append((head + "1", one, one_size))
+        base = (int(head, 2) << (shift + 1)) if head else 0
+        mid = bisect_left(hashes, base | (1 << shift), lo, hi)
+        todo.append((head + "0", lo, mid))
+        todo.append((head + "1", mid, hi))
     return out
 
 
