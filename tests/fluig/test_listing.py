@@ -74,7 +74,9 @@ movements = st.lists(
             "threadSequence": scalars,
             "movementSequence": scalars,
             "stateSequence": scalars,
-            "state": st.one_of(st.none(), st.fixed_dictionaries({}, optional={"sequence": scalars})),
+            "state": st.one_of(
+                st.none(), st.fixed_dictionaries({}, optional={"sequence": scalars})
+            ),
             "tasks": st.none(),
         },
     ),
