@@ -47,8 +47,14 @@ def _seal(keys: Keys, value: str | None, aad: str) -> str | None:
     return None if value is None else keys.encrypt(value, aad)
 
 
-def _fetched_entry(rec: dict[str, Any], item: Fetched) -> Entry:
-    """The entry fetch just recorded, from its record and the clear values it was made of."""
+def _fetched_entry(rec: dict[str, Any], item: Fetched, seen: dict[str, datetime]) -> Entry:
+    """The entry fetch just recorded, from its record and the clear values it was made of.
+    `seen` keeps the times already parsed: a page shares one or two."""
+    created, at = rec["created_at"], rec["at"]
+    if created not in seen:
+        seen[created] = datetime.fromisoformat(created)
+    if at not in seen:
+        seen[at] = datetime.fromisoformat(at)
     return Entry(
         source=rec["source"],
         request_id=rec["request_id"],
@@ -66,8 +72,8 @@ def _fetched_entry(rec: dict[str, Any], item: Fetched) -> Entry:
         error_code=rec.get("error_code"),
         error_message=None,
         next_attempt_at=_dt(rec.get("next_attempt_at")),
-        created_at=_dt(rec["created_at"]),  # type: ignore[arg-type]
-        updated_at=_dt(rec["at"]),  # type: ignore[arg-type]
+        created_at=seen[created],
+        updated_at=seen[at],
         sent_at=_dt(rec.get("sent_at")),
         form_id=item.form_id,
         form_record_id=item.form_record_id,
@@ -384,8 +390,9 @@ class Journal:
             recs.append(rec)
         st.append(recs, keep_records=False)  # gives each rec its seq and time
         written = iter(recs)
+        seen: dict[str, datetime] = {}
         return [
-            (outcome, None if outcome == "known" else _fetched_entry(next(written), item))
+            (outcome, None if outcome == "known" else _fetched_entry(next(written), item, seen))
             for item, outcome in zip(items, outcomes, strict=True)
         ]
 
