@@ -2,14 +2,16 @@
 
 `LoopbackServer(handler)` serves on 127.0.0.1, an ephemeral port, from a daemon thread; it is a
 context manager and `.url` is its base URL. `handler(SimRequest) -> SimResponse` holds the logic.
-A SimResponse can also wait before answering (`delay`, to model latency or a timeout) or close
-the connection without answering (`drop`). HTTP/1.1 keep-alive, so clients reuse connections.
+A SimResponse can also wait before answering (`delay`, counted from the request's arrival, to
+model latency or a timeout) or close the connection without answering (`drop`). HTTP/1.1
+keep-alive, so clients reuse connections.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +46,7 @@ class SimResponse:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering (cut short when the server stops)
+    delay: float = 0.0  # seconds from the request's arrival to the answer (cut short on close)
     drop: bool = False  # close the connection without any answer
 
     @classmethod
@@ -111,6 +113,7 @@ class LoopbackServer:
                 pass
 
             def _serve(self) -> None:
+                arrived = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 split = urlsplit(self.path)
@@ -129,7 +132,10 @@ class LoopbackServer:
                     response = SimResponse.json(
                         {"code": "SIMULATOR_ERROR", "message": type(exc).__name__}, status=500
                     )
-                if response.delay and outer._stopping.wait(response.delay):
+                # The delay counts from the request's arrival: the simulator's own work is part
+                # of the latency it models, as a real server's is.
+                wait = response.delay - (time.monotonic() - arrived)
+                if response.delay and outer._stopping.wait(max(wait, 0.0)):
                     response = SimResponse(drop=True)
                 if response.drop:
                     self.close_connection = True
