@@ -11,6 +11,9 @@ pipe, one page at a time, in order.
   of them would stay locked in the child forever), everything runs in this process instead.
 - The child never writes the journal, closes every file it inherited (the journal's lock among
   them), and stops at its next page when this process goes away (a broken pipe).
+
+`Aside(work)` is the other way round: work this process would do last (the journal's checkpoint
+after a fetch), done by a child while this process prints its output.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class ReaderCrashed(Exception):
 
 def run(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
     """The items of `produce()`, made in a child process when that is possible and safe."""
-    if not enabled or not hasattr(os, "fork") or threading.active_count() > 1:
+    if not can_fork():
         yield from produce()
         return
     import multiprocessing
@@ -85,3 +88,56 @@ def _child(produce: Callable[[], Iterable[Any]], sender: Any) -> None:
             sender.send(("error", ReaderCrashed(f"{type(exc).__name__} while reading\n{text}")))
     except (BrokenPipeError, KeyboardInterrupt):
         return
+
+
+class Aside:
+    """`work()` running in a forked child (only where can_fork()); `wait()` returns once it is
+    done, re-raising its error here (a FluigbotError as itself, anything else as ReaderCrashed).
+    The child shares this process's open files, locks included: a lock held here covers its work
+    until wait() returns."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        import multiprocessing
+        import sys
+
+        for stream in (sys.stdout, sys.stderr):  # or the child would write their buffers again
+            stream.flush()
+        ctx = multiprocessing.get_context("fork")
+        self._receiver, sender = ctx.Pipe(duplex=False)
+        self._child = ctx.Process(target=_aside_child, args=(work, sender), name="fluigbot-aside")
+        self._child.start()
+        sender.close()
+
+    def wait(self) -> None:
+        try:
+            try:
+                kind, payload = self._receiver.recv()
+            except EOFError:
+                kind, payload = "error", None
+        finally:
+            self._receiver.close()
+            self._child.join()
+        if kind == "error":
+            raise payload or ReaderCrashed(
+                f"the second process ended (exit {self._child.exitcode})"
+            )
+
+
+def can_fork() -> bool:
+    """Whether a forked child is possible and safe here: POSIX, and no other thread runs (a lock
+    held by one would stay locked in the child forever)."""
+    return enabled and hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _aside_child(work: Callable[[], None], sender: Any) -> None:
+    try:
+        work()
+    except FluigbotError as exc:
+        sender.send(("error", exc))
+    except KeyboardInterrupt:
+        sender.send(("interrupted", None))
+    except BaseException as exc:  # a bug: reported to the parent, which raises it
+        text = "".join(traceback.format_exception(exc))
+        sender.send(("error", ReaderCrashed(f"{type(exc).__name__} in the second process\n{text}")))
+    else:
+        sender.send(("done", None))

@@ -68,20 +68,23 @@ def fetch(
     if start is not None and path is not None:
         pages = intake.started_since(pages, start)
     try:
-        with gcpause.paused(), st.progress("Reading requests") as progress, journal.locked():
-            report = intake.record_pages(
-                journal,
-                settings,
-                pages,
-                limit=limit,
-                on_progress=lambda r: progress(f"{r.read} read, page {r.pages}"),
-                report=report,
-            )
+        with gcpause.paused(), journal.locked():
+            with st.progress("Reading requests") as progress:
+                report = intake.record_pages(
+                    journal,
+                    settings,
+                    pages,
+                    limit=limit,
+                    on_progress=lambda r: progress(f"{r.read} read, page {r.pages}"),
+                    report=report,
+                )
+            # What was read is recorded (durable); its indexes are written beside the output.
+            with journal.checkpoint_aside():
+                if json_out:
+                    st.out.json(report.to_json())
+                else:
+                    fetch_table(st.out, report.entries)
+                    st.out.info(fetch_summary(report))
     finally:
         if client is not None:
             client.close()
-    if json_out:
-        st.out.json(report.to_json())
-        return
-    fetch_table(st.out, report.entries)
-    st.out.info(fetch_summary(report))

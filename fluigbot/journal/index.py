@@ -10,12 +10,16 @@ request costs the same with 2,000 or 200,000 in the journal.
   "c:<sent_at>" tokens. Hashes are random, so leaves split in two (by the next bit of the hash)
   when they grow past LEAF_SPLIT bytes: a lookup reads one small file at any size. The shortest
   existing prefix is the authoritative leaf, so a split interrupted halfway changes nothing.
+
+A leaf exactly as a checkpoint wrote it is read by one regular expression (_written_tables);
+anything else (torn, edited by hand) goes through tomllib, which names what is wrong.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping
@@ -30,8 +34,8 @@ from fluigbot.journal.blocks import BARE_KEY, FILE_HEADER, NEEDS_ESCAPE, SCHEMA,
 
 Tokens = dict[str, set[str]]
 TABLE = "[[u]]\n"
-LEAF_COMPACT = 4096  # a phone leaf is rewritten (folded) past this size...
-LEAF_SPLIT = 2048  # ...and split in two when the folded text is still larger than this
+LEAF_COMPACT = 16384  # a phone leaf is rewritten (folded) past this size...
+LEAF_SPLIT = 8192  # ...and split in two when the folded text is still larger than this
 KEY_LEAF_COMPACT = 65536
 CLEAR = "!"
 
@@ -91,6 +95,9 @@ def read_leaf(path: Path) -> Tokens:
         return {}
     except UnicodeDecodeError:
         text = path.read_bytes().decode("utf-8", errors="replace")
+    tables = _written_tables(text)
+    if tables is not None:
+        return fold(tables)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -107,9 +114,45 @@ def read_leaf(path: Path) -> Tokens:
     return fold(tables)
 
 
-def _line(exc: Exception) -> int:
-    import re
+# A leaf exactly as table_text() writes it: after the header, `[[u]]` lines and entries of one
+# bare or plainly quoted name, each with its tokens one per line (or `[]`).
+_PLAIN = r'[^"\\\x00-\x08\x0a-\x1f\x7f]*'  # what a basic string holds unescaped (tab included)
+_ENTRY = re.compile(rf'\[\[u\]\]\n|([A-Za-z0-9_-]+|"{_PLAIN}") = \[((?:\n    "{_PLAIN}",)*)\n?\]\n')
+_TOKEN = re.compile(r'"([^"\n]*)"')
 
+
+def _written_tables(text: str) -> list[dict[str, list[str]]] | None:
+    """The tables of a leaf written by table_text(), read without a TOML parser (a lookup
+    reads a whole leaf; tomllib, pure Python, was most of its cost). None for anything else,
+    torn or hand-edited text included, which goes to tomllib (a test holds the two equal)."""
+    if not text.startswith(FILE_HEADER):
+        return None
+    tables: list[dict[str, list[str]]] = []
+    pos = len(FILE_HEADER)
+    end = len(text)
+    table: dict[str, list[str]] | None = None
+    match = _ENTRY.match
+    while pos < end:
+        m = match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        name = m.group(1)
+        if name is None:
+            table = {}
+            tables.append(table)
+            continue
+        if table is None:
+            return None
+        if name[0] == '"':
+            name = name[1:-1]
+        if name in table:
+            return None  # a name twice in one table: TOML says no
+        table[name] = _TOKEN.findall(m.group(2))
+    return tables
+
+
+def _line(exc: Exception) -> int:
     m = re.search(r"line (\d+)", str(exc))
     return int(m.group(1)) if m else 1
 

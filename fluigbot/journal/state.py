@@ -57,6 +57,13 @@ def group_of(block: Block) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CheckpointPlan:
+    groups: list[str]  # open groups the tail changed
+    segment: str  # the newest day segment, which head.toml will name
+    seq: int  # the last record the checkpoint covers
+
+
 @dataclass
 class View:
     """Indexes as of head.toml plus every newer record (the tail), in memory."""
@@ -99,6 +106,7 @@ class Store:
         self.phones = index.PhoneLeaves(self.idx / "phones")
         self._clock = clock or (lambda: datetime.now(UTC))
         self._locked = 0
+        self._frozen = False  # a second process writes the checkpoint (Journal.checkpoint_aside)
         self._view: View | None = None
         self._buffer: list[Block] = []
         self._append_day: tuple[int, str] | None = None  # (lock generation, newest segment)
@@ -131,6 +139,8 @@ class Store:
     def require_lock(self) -> None:
         if not self._locked:
             raise FluigbotError("journal changed outside Journal.locked() (a bug in fluigbot)")
+        if self._frozen:
+            raise FluigbotError("journal changed during its checkpoint_aside() (a bug in fluigbot)")
 
     # ----- cached reads
     @staticmethod
@@ -345,11 +355,19 @@ class Store:
 
     def checkpoint(self) -> None:
         """Write the indexes for the tail, then move head.toml past it."""
+        plan = self.checkpoint_plan()
+        if plan is not None:
+            self.write_checkpoint(plan)
+            self.checkpoint_done(plan)
+
+    def checkpoint_plan(self) -> CheckpointPlan | None:
+        """What a checkpoint writes (None when there is nothing to write); the open groups in
+        the view are brought up to date with the tail."""
         self.flush()
         v = self.view()
         idle = not (v.latest or v.key_delta or v.phone_delta)
         if idle and (self.idx / "head.toml").exists():
-            return
+            return None
         for name in GROUPS:
             if name not in v.groups:
                 v.groups[name] = self.read_group(name)
@@ -363,6 +381,13 @@ class Store:
             if new:
                 v.groups[new][key] = block
                 changed.add(new)
+        segs = self.segments()
+        return CheckpointPlan(sorted(changed), segs[-1] if segs else "", v.seq)
+
+    def write_checkpoint(self, plan: CheckpointPlan) -> None:
+        """The files of a checkpoint: index leaves and open groups, then head.toml. Changes
+        nothing in memory, so that a second process can do it (Journal.checkpoint_aside)."""
+        v = self.view()
         for folder in (self.idx / "open", self.idx / "keys", self.idx / "phones"):
             fsutil.ensure_dir(folder)
         phone_plan = self.phones.plan(v.phone_delta)
@@ -370,18 +395,19 @@ class Store:
         leaves += [f"phones/{name}" for name in phone_plan]
         marker = self.idx / "checkpoint.toml"
         fsutil.atomic_write(marker, tomli_w.dumps({"leaves": sorted(set(leaves))}).encode())
-        writes = [self._group_write(name, v.groups[name]) for name in sorted(changed)]
+        writes = [self._group_write(name, v.groups[name]) for name in plan.groups]
         writes += index.write_key_leaves(self.idx / "keys", v.key_delta)
         phone_writes, gone = self.phones.write(phone_plan)
         index.run_writes(writes + phone_writes)
         index.finish_leaf_writes(writes + phone_writes, gone)
-        self._leaf_cache.clear()
-        segs = self.segments()
-        newest = segs[-1] if segs else ""
-        head = {"schema": 1, "seq": v.seq, "segment": newest}
+        head = {"schema": 1, "seq": plan.seq, "segment": plan.segment}
         fsutil.atomic_write(self.idx / "head.toml", tomli_w.dumps(head).encode())
         marker.unlink(missing_ok=True)
-        v.head_seq, v.head_segment = v.seq, newest
+
+    def checkpoint_done(self, plan: CheckpointPlan) -> None:
+        """The view after write_checkpoint(plan): head moved past the tail, leaves re-read."""
+        v = self.view()
+        v.head_seq, v.head_segment = plan.seq, plan.segment
         v.clear_tail()
         self._leaf_cache.clear()
 

@@ -220,6 +220,42 @@ class Journal:
                 st._view = None
                 lock.release()
 
+    @contextmanager
+    def checkpoint_aside(self, *, at_least: int = 1000) -> Iterator[None]:
+        """Write the indexes (the checkpoint of lock release) in a second process while the
+        body runs: fetch prints its output meanwhile. The body must not write the journal. With
+        fewer than `at_least` records to index, or where a second process is not possible
+        (readahead.can_fork), nothing changes: the lock's release writes them as usual."""
+        from fluigbot import readahead
+
+        st = self._st
+        st.require_lock()
+        plan = None
+        if len(st.view().latest) >= at_least and readahead.can_fork():
+            plan = st.checkpoint_plan()
+        if plan is None:
+            yield
+            return
+        job = readahead.Aside(lambda: st.write_checkpoint(plan))
+        st._frozen = True
+        try:
+            yield
+        except BaseException:
+            try:
+                job.wait()
+            except Exception:  # the body's error is the one to report; the files are checked
+                log.warning("journal: the checkpoint beside the output failed too", exc_info=True)
+                st.repair()
+            raise
+        finally:
+            st._frozen = False
+        try:
+            job.wait()
+        except BaseException:
+            st.repair()  # cut what it left half-written; the lock's release writes it again
+            raise
+        st.checkpoint_done(plan)
+
     def _open_for_writing(self) -> None:
         st = self._st
         st._view = None

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fluigbot.journal import index
+from fluigbot.journal.blocks import NEEDS_ESCAPE
 from fluigbot.journal.index import LEAF_SPLIT, PhoneLeaves, _size_of, _split
 
 refs = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
@@ -68,3 +69,37 @@ def test_leaf_text_is_what_tomli_w_writes(leaf: dict[str, set[str]]) -> None:
     assert text == expected
     live = {n: t for n, t in leaf.items() if t}
     assert index.fold(tomllib.loads(text).get("u", [])) == live
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(names, any_tokens, max_size=8), min_size=1, max_size=4), st.data())
+def test_a_leaf_reads_the_same_without_the_toml_parser(
+    tables: list[dict[str, set[str]]], data: st.DataObject
+) -> None:
+    """What a checkpoint wrote (tables appended to a leaf) reads the same fast as with tomllib;
+    a leaf cut anywhere (torn) is either read the same or left to tomllib."""
+    text = index.leaf_text(tables[0]) + "".join(index.table_text(t) for t in tables[1:])
+    fast = index._written_tables(text)
+    words = [w for t in tables for n, toks in t.items() for w in (n, *toks)]
+    if not any(NEEDS_ESCAPE.search(w) for w in words):
+        assert fast is not None  # what table_text() writes itself is read fast
+    if fast is not None:
+        assert fast == tomllib.loads(text).get("u", [])
+    cut = text[: data.draw(st.integers(0, len(text)))]
+    torn = index._written_tables(cut)
+    if torn is not None:
+        assert torn == tomllib.loads(cut).get("u", [])
+
+
+def test_an_edited_or_foreign_leaf_goes_to_the_toml_parser() -> None:
+    ok = index.leaf_text({"abc": {"k:1\tapi"}})
+    assert index._written_tables(ok) == [{"abc": ["k:1\tapi"]}]
+    for text in (
+        ok.replace("schema = 1", "schema = 2"),
+        ok + "abc = [\n]\n",  # the same name twice in one table
+        ok.replace('"k:1\tapi"', '"k:1\\tapi"'),  # an escape
+        ok.replace('"k:1\tapi"', '"k:1\x01api"'),  # a control character
+        ok + "# a comment\n",
+        ok[:-3],
+    ):
+        assert index._written_tables(text) is None
