@@ -203,6 +203,8 @@ class PhoneLeaves:
         names = self.listing()
         prefixes = {n[1:-5] for n in names if n.startswith("p") and n.endswith(".toml")}
         depths = sorted({len(p) for p in prefixes})
+        if not any(depths):  # no leaf but p.toml yet (a first checkpoint): no bits to look at
+            return {"p.toml": dict(changes)} if changes else {}
         out: dict[str, Tokens] = {}
         for ref, tokens in changes.items():
             bits = self.bits(ref)
@@ -236,7 +238,7 @@ class PhoneLeaves:
         for name, delta in plan.items():
             path = self.folder / name
             size = path.stat().st_size if path.exists() else 0
-            if size + sum(_size_of(n, t) for n, t in delta.items()) <= LEAF_COMPACT:
+            if _fits(LEAF_COMPACT - size, delta):
                 writes.append(LeafWrite(path, _appended(size, table_text(delta)), replace=False))
                 continue
             merged = fold([delta], read_leaf(path))
@@ -272,6 +274,15 @@ def _split(prefix: str, tokens: Tokens) -> dict[str, Tokens]:
         todo.append((head + "0", lo, mid))
         todo.append((head + "1", mid, hi))
     return out
+
+
+def _fits(room: int, delta: Tokens) -> bool:
+    """Whether the delta's text fits in `room` bytes; stops counting once it does not."""
+    for name, toks in delta.items():
+        room -= _size_of(name, toks)
+        if room < 0:
+            return False
+    return True
 
 
 def _size_of(name: str, toks: set[str]) -> int:
