@@ -62,6 +62,7 @@ class CheckpointPlan:
     groups: list[str]  # open groups the tail changed
     segment: str  # the newest day segment, which head.toml will name
     seq: int  # the last record the checkpoint covers
+    phone_plan: dict[str, index.Tokens]  # phone index changes by leaf (PhoneLeaves.plan)
 
 
 @dataclass
@@ -357,12 +358,14 @@ class Store:
         """Write the indexes for the tail, then move head.toml past it."""
         plan = self.checkpoint_plan()
         if plan is not None:
-            self.write_checkpoint(plan)
+            self.write_leaves(plan, phones=True, others=True)
+            self.end_checkpoint(plan)
             self.checkpoint_done(plan)
 
     def checkpoint_plan(self) -> CheckpointPlan | None:
-        """What a checkpoint writes (None when there is nothing to write); the open groups in
-        the view are brought up to date with the tail."""
+        """What a checkpoint writes (None when there is nothing to write), with the marker that
+        lets repair() clean up after a checkpoint cut short; the open groups in the view are
+        brought up to date with the tail."""
         self.flush()
         v = self.view()
         idle = not (v.latest or v.key_delta or v.phone_delta)
@@ -382,12 +385,6 @@ class Store:
                 v.groups[new][key] = block
                 changed.add(new)
         segs = self.segments()
-        return CheckpointPlan(sorted(changed), segs[-1] if segs else "", v.seq)
-
-    def write_checkpoint(self, plan: CheckpointPlan) -> None:
-        """The files of a checkpoint: index leaves and open groups, then head.toml. Changes
-        nothing in memory, so that a second process can do it (Journal.checkpoint_aside)."""
-        v = self.view()
         for folder in (self.idx / "open", self.idx / "keys", self.idx / "phones"):
             fsutil.ensure_dir(folder)
         phone_plan = self.phones.plan(v.phone_delta)
@@ -395,17 +392,32 @@ class Store:
         leaves += [f"phones/{name}" for name in phone_plan]
         marker = self.idx / "checkpoint.toml"
         fsutil.atomic_write(marker, tomli_w.dumps({"leaves": sorted(set(leaves))}).encode())
-        writes = [self._group_write(name, v.groups[name]) for name in plan.groups]
-        writes += index.write_key_leaves(self.idx / "keys", v.key_delta)
-        phone_writes, gone = self.phones.write(phone_plan)
-        index.run_writes(writes + phone_writes)
-        index.finish_leaf_writes(writes + phone_writes, gone)
+        return CheckpointPlan(sorted(changed), segs[-1] if segs else "", v.seq, phone_plan)
+
+    def write_leaves(self, plan: CheckpointPlan, *, phones: bool, others: bool) -> None:
+        """A checkpoint's files but head.toml: the phone leaves, the others (open groups, key
+        leaves), or both, durable on return. Changes nothing in memory, so that a second process
+        can write a part (Journal.checkpoint_aside)."""
+        v = self.view()
+        writes: list[index.LeafWrite] = []
+        gone: list[Path] = []
+        if others:
+            writes += [self._group_write(name, v.groups[name]) for name in plan.groups]
+            writes += index.write_key_leaves(self.idx / "keys", v.key_delta)
+        if phones:
+            phone_writes, gone = self.phones.write(plan.phone_plan)
+            writes += phone_writes
+        index.run_writes(writes)
+        index.finish_leaf_writes(writes, gone)
+
+    def end_checkpoint(self, plan: CheckpointPlan) -> None:
+        """head.toml moved past the tail, once write_leaves() wrote every part."""
         head = {"schema": 1, "seq": plan.seq, "segment": plan.segment}
         fsutil.atomic_write(self.idx / "head.toml", tomli_w.dumps(head).encode())
-        marker.unlink(missing_ok=True)
+        (self.idx / "checkpoint.toml").unlink(missing_ok=True)
 
     def checkpoint_done(self, plan: CheckpointPlan) -> None:
-        """The view after write_checkpoint(plan): head moved past the tail, leaves re-read."""
+        """The view after end_checkpoint(plan): head moved past the tail, leaves re-read."""
         v = self.view()
         v.head_seq, v.head_segment = plan.seq, plan.segment
         v.clear_tail()

@@ -222,8 +222,9 @@ class Journal:
 
     @contextmanager
     def checkpoint_aside(self, *, at_least: int = 1000) -> Iterator[None]:
-        """Write the indexes (the checkpoint of lock release) in a second process while the
-        body runs: fetch prints its output meanwhile. The body must not write the journal. With
+        """Write the indexes (the checkpoint of lock release) while the body runs: the phone
+        leaves in a second process, the rest here once the body is done (fetch prints its
+        output meanwhile), head.toml last. The body must not write the journal. With
         fewer than `at_least` records to index, or where a second process is not possible
         (readahead.can_fork), nothing changes: the lock's release writes them as usual."""
         from fluigbot import readahead
@@ -236,24 +237,26 @@ class Journal:
         if plan is None:
             yield
             return
-        job = readahead.Aside(lambda: st.write_checkpoint(plan))
+        job = readahead.Aside(lambda: st.write_leaves(plan, phones=True, others=False))
         st._frozen = True
         try:
             yield
+            st.write_leaves(plan, phones=False, others=True)  # this process's part, meanwhile
         except BaseException:
             try:
                 job.wait()
-            except Exception:  # the body's error is the one to report; the files are checked
+            except Exception:  # the first error is the one to report; the files are checked
                 log.warning("journal: the checkpoint beside the output failed too", exc_info=True)
-                st.repair()
+            st.repair()  # cut what was left half-written; the next lock writes it again
             raise
         finally:
             st._frozen = False
         try:
             job.wait()
         except BaseException:
-            st.repair()  # cut what it left half-written; the lock's release writes it again
+            st.repair()
             raise
+        st.end_checkpoint(plan)
         st.checkpoint_done(plan)
 
     def _open_for_writing(self) -> None:

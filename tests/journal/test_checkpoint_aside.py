@@ -80,10 +80,12 @@ def test_a_failed_checkpoint_aside_is_reported_and_loses_nothing(tmp_path: Path)
         """
         from fluigbot.journal import state as st_mod
         j = Journal(state, KEY)
-        real = st_mod.Store.write_checkpoint
-        def broken(self, plan):
-            raise JournalError("disk full (simulated)")
-        st_mod.Store.write_checkpoint = broken
+        real = st_mod.Store.write_leaves
+        def broken(self, plan, **parts):
+            if os.getpid() != out["parent"]:  # the second process fails
+                raise JournalError("disk full (simulated)")
+            return real(self, plan, **parts)
+        st_mod.Store.write_leaves = broken
         try:
             with j.locked():
                 j.record_fetched_many(list(items(1, 1200)))
@@ -91,7 +93,7 @@ def test_a_failed_checkpoint_aside_is_reported_and_loses_nothing(tmp_path: Path)
                     pass
         except JournalError as exc:
             out["error"] = str(exc)
-        st_mod.Store.write_checkpoint = real
+        st_mod.Store.write_leaves = real
         again = Journal(state, KEY)
         out["pending"] = len(again.select(statuses=["pending"], limit=None))
         with again.locked():  # the next writer writes the indexes
