@@ -33,8 +33,14 @@ class FetchReport:
     invalid: int = 0  # rows the source could not key (no request number): logged, not recorded
     pages: int = 0
     entries: list[Entry] = field(default_factory=list)  # what this run recorded
+    # Each entry's masked JSON, made page by page when the caller will print JSON (give a
+    # list): recording waits for the reading anyway, so the output is ready when the last page is.
+    json_rows: list[dict[str, Any]] | None = None
 
     def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
+        rows = self.json_rows
+        if rows is None or reveal or len(rows) != len(self.entries):
+            rows = [e.to_json(reveal=reveal) for e in self.entries]
         return {
             "new": self.new,
             "known": self.known,
@@ -42,7 +48,7 @@ class FetchReport:
             "updated": self.updated,
             "invalid": self.invalid,
             "read": self.read,
-            "requests": [e.to_json(reveal=reveal) for e in self.entries],
+            "requests": rows,
         }
 
 
@@ -125,6 +131,13 @@ def record_pages(
 
 
 def _record_page(journal: Journal, items: list[Fetched], report: FetchReport) -> None:
+    first = len(report.entries)
+    _record_items(journal, items, report)
+    if report.json_rows is not None:
+        report.json_rows.extend(e.to_json() for e in report.entries[first:])
+
+
+def _record_items(journal: Journal, items: list[Fetched], report: FetchReport) -> None:
     items = [_unless_opted_out(item, journal) for item in items]
     recorded = journal.record_fetched_many(items)
     report.read += len(items)

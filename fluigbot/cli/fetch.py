@@ -41,7 +41,7 @@ def fetch(
         raise ConfigError("fluig.source is file but fluig.file is not set.", hint="Or use --from.")
     process_ids = list(process) or list(settings.fluig.process_ids)
     client = None
-    report = intake.FetchReport()
+    report = intake.FetchReport(json_rows=[] if json_out else None)
 
     def invalid(page: int, index: int, reason: str) -> None:
         report.invalid += 1
