@@ -65,7 +65,12 @@ def test_json_made_page_by_page_is_the_json_made_at_the_end(journal: Journal) ->
         intake._record_page(journal, [item(n, phone(n)) for n in (1, 2)] + [item(3, None)], early)
         intake._record_page(journal, [item(2, phone(2)), item(4, phone(4))], early)
     late.entries = list(early.entries)
-    late.new, late.known, late.skipped, late.read = early.new, early.known, early.skipped, early.read
+    late.new, late.known, late.skipped, late.read = (
+        early.new,
+        early.known,
+        early.skipped,
+        early.read,
+    )
     assert early.json_rows is not None and len(early.json_rows) == 4
     assert early.to_json() == late.to_json()
     assert early.to_json(reveal=True)["requests"][0]["phone"] == phone(1)  # reveal: made anew
