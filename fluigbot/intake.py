@@ -33,13 +33,17 @@ class FetchReport:
     invalid: int = 0  # rows the source could not key (no request number): logged, not recorded
     pages: int = 0
     entries: list[Entry] = field(default_factory=list)  # what this run recorded
-    # Each entry's masked JSON, made page by page when the caller will print JSON (give a
-    # list): recording waits for the reading anyway, so the output is ready when the last page is.
+    # Given a list, the masked JSON of each recorded entry goes there instead of `entries`, made
+    # page by page: recording waits for the reading anyway, so `fetch --json` has its output
+    # ready with the last page, and keeps less in memory.
     json_rows: list[dict[str, Any]] | None = None
 
     def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
-        rows = self.json_rows
-        if rows is None or reveal or len(rows) != len(self.entries):
+        if self.json_rows is not None:
+            if reveal:
+                raise ValueError("json_rows hold masked phones only")
+            rows = self.json_rows
+        else:
             rows = [e.to_json(reveal=reveal) for e in self.entries]
         return {
             "new": self.new,
@@ -131,13 +135,6 @@ def record_pages(
 
 
 def _record_page(journal: Journal, items: list[Fetched], report: FetchReport) -> None:
-    first = len(report.entries)
-    _record_items(journal, items, report)
-    if report.json_rows is not None:
-        report.json_rows.extend(e.to_json() for e in report.entries[first:])
-
-
-def _record_items(journal: Journal, items: list[Fetched], report: FetchReport) -> None:
     items = [_unless_opted_out(item, journal) for item in items]
     recorded = journal.record_fetched_many(items)
     report.read += len(items)
@@ -151,7 +148,10 @@ def _record_items(journal: Journal, items: list[Fetched], report: FetchReport) -
             report.new += 1
         else:
             report.skipped += 1
-        report.entries.append(entry)
+        if report.json_rows is not None:
+            report.json_rows.append(entry.to_json())
+        else:
+            report.entries.append(entry)
 
 
 def _unless_opted_out(item: Fetched, journal: Journal) -> Fetched:
