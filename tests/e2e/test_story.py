@@ -147,3 +147,48 @@ def test_the_operator_story(story: Story) -> None:
 def test_history_reads_while_nothing_was_fetched(story: Story) -> None:
     proc = story.run("history")
     assert proc.returncode == 0 and proc.stdout == ""
+
+
+def test_a_large_fetch_prints_while_its_indexes_are_written(tmp_path: Path) -> None:
+    """Past 1,000 records fetch writes its indexes in a second process while it prints: the
+    output is whole, the indexes are complete when the command returns, nothing is left over."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[fluig]\nprocess_ids = ["abertura_chamado"]\n[fluig.fields]\nphone = "telefone"\n'
+    )
+    export = tmp_path / "export.csv"
+    rows = [
+        f"{100000 + n};abertura_chamado;Pessoa {n};(11) 9{n:04d}-{n % 10000:04d}"
+        for n in range(1500)
+    ]
+    export.write_text(
+        "processInstanceId;processId;requesterName;telefone\n" + "\n".join(rows) + "\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUIGBOT_")}
+    env |= {
+        "FLUIGBOT_CONFIG": str(config),
+        "FLUIGBOT_STATE_DIR": str(tmp_path / "state"),
+        "FLUIGBOT_JOURNAL_KEY": "e2e-journal-key-" + "x" * 32,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*fluigbot_cmd(), *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    first = run("fetch", "--from", str(export), "--json")
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert (out["new"], out["read"], len(out["requests"])) == (1500, 1500, 1500)
+    assert (
+        out["requests"][0]["phone"].startswith("+55 11 9") and "****" in out["requests"][0]["phone"]
+    )
+    index = tmp_path / "state" / "index"
+    assert "seq = 1500" in (index / "head.toml").read_text()  # complete when fetch returned
+    assert not (index / "checkpoint.toml").exists()
+    assert not [p for p in index.rglob("*") if ".tmp" in p.name]
+    again = run("fetch", "--from", str(export), "--json")
+    assert json.loads(again.stdout)["known"] == 1500, again.stderr
+    table = run("fetch", "--from", str(export))
+    assert table.returncode == 0 and "1500 already known" in table.stderr
