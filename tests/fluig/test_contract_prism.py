@@ -40,6 +40,7 @@ def test_listing_requests_follow_the_process_management_spec(prism_process_manag
                 since=datetime(2026, 7, 1, 3, 0, tzinfo=UTC),
                 min_id=1000,
                 page_size=500,
+                prefetch=False,  # calls = pages exactly; reading ahead is tested in test_ahead
             ),
             2,
         )
