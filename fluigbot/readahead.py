@@ -117,6 +117,8 @@ class Aside:
         finally:
             self._receiver.close()
             self._child.join()
+        if kind == "interrupted":
+            raise KeyboardInterrupt
         if kind == "error":
             raise payload or ReaderCrashed(
                 f"the second process ended (exit {self._child.exitcode})"

@@ -107,7 +107,7 @@ def _flat_lines(table: dict[str, Any]) -> str | None:
     for key, value in table.items():
         if key not in _BARE_KEYS:
             if BARE_KEY.fullmatch(key):
-                if len(_BARE_KEYS) < 1024:  # record fields, not the phone hashes of leaves
+                if len(_BARE_KEYS) < 1024:  # record field names: few
                     _BARE_KEYS.add(key)
             else:
                 plain.append(key)

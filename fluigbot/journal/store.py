@@ -203,6 +203,8 @@ class Journal:
                 job.wait()
             except Exception:  # the first error is the one to report; the files are checked
                 log.warning("journal: the checkpoint beside the output failed too", exc_info=True)
+            except KeyboardInterrupt:
+                pass  # Ctrl-C reached both processes
             st.repair()  # cut what was left half-written; the next lock writes it again
             raise
         finally:

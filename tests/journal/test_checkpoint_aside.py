@@ -140,3 +140,30 @@ def test_a_small_tail_is_left_to_the_lock_release(tmp_path: Path) -> None:
     )
     assert out["head_during"] in (False, 0)  # nothing written aside for 10 records
     assert out["head"] == 10
+
+
+def test_an_interrupted_output_leaves_a_journal_the_next_run_completes(tmp_path: Path) -> None:
+    out = run(
+        """
+        import multiprocessing
+        j = Journal(state, KEY)
+        try:
+            with j.locked():
+                j.record_fetched_many(list(items(1, 1100)))
+                with j.checkpoint_aside():
+                    raise KeyboardInterrupt  # Ctrl-C while the output prints
+        except KeyboardInterrupt:
+            out["interrupted"] = True
+        out["children"] = len(multiprocessing.active_children())
+        out["marker"] = (state / "index" / "checkpoint.toml").exists()
+        again = Journal(state, KEY)
+        out["pending"] = len(again.select(statuses=["pending"], limit=None))
+        with again.locked():
+            pass
+        out["head"] = head()
+        """,
+        tmp_path / "state",
+    )
+    assert out["interrupted"] is True and out["children"] == 0
+    assert out["marker"] is False  # repaired at once
+    assert out["pending"] == 1100 and out["head"] == 1100
