@@ -32,7 +32,13 @@ enabled = True  # tests that count calls on an in-process mock transport turn it
 
 
 class ReaderCrashed(Exception):
-    """An unexpected error in the reading child (a bug): carries its traceback as text."""
+    """An unexpected error in a forked child (a bug): carries its traceback as text."""
+
+
+def can_fork() -> bool:
+    """Whether a forked child is possible and safe here: POSIX, and no other thread runs (a lock
+    held by one would stay locked in the child forever)."""
+    return enabled and hasattr(os, "fork") and threading.active_count() == 1
 
 
 def run(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
@@ -84,8 +90,7 @@ def _child(produce: Callable[[], Iterable[Any]], sender: Any) -> None:
         except (BrokenPipeError, KeyboardInterrupt):
             return  # the parent stopped reading, or Ctrl-C reached both: it handles that
         except Exception as exc:
-            text = "".join(traceback.format_exception(exc))
-            sender.send(("error", ReaderCrashed(f"{type(exc).__name__} while reading\n{text}")))
+            sender.send(("error", _crashed(exc, "while reading")))
     except (BrokenPipeError, KeyboardInterrupt):
         return
 
@@ -125,12 +130,6 @@ class Aside:
             )
 
 
-def can_fork() -> bool:
-    """Whether a forked child is possible and safe here: POSIX, and no other thread runs (a lock
-    held by one would stay locked in the child forever)."""
-    return enabled and hasattr(os, "fork") and threading.active_count() == 1
-
-
 def _aside_child(work: Callable[[], None], sender: Any) -> None:
     try:
         work()
@@ -139,7 +138,12 @@ def _aside_child(work: Callable[[], None], sender: Any) -> None:
     except KeyboardInterrupt:
         sender.send(("interrupted", None))
     except BaseException as exc:  # a bug: reported to the parent, which raises it
-        text = "".join(traceback.format_exception(exc))
-        sender.send(("error", ReaderCrashed(f"{type(exc).__name__} in the second process\n{text}")))
+        sender.send(("error", _crashed(exc, "in the second process")))
     else:
         sender.send(("done", None))
+
+
+def _crashed(exc: BaseException, where: str) -> ReaderCrashed:
+    """A bug in a child, as the parent raises it: the traceback as text (it cannot be pickled)."""
+    text = "".join(traceback.format_exception(exc))
+    return ReaderCrashed(f"{type(exc).__name__} {where}\n{text}")

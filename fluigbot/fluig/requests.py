@@ -180,21 +180,47 @@ def parse_request(item: Mapping[str, Any], source: str) -> FluigRequest:
     if request_id is None:
         raise InvalidItem("item has no usable processInstanceId")
     requester = item.get("requester")
-    name = requester.get("name") if isinstance(requester, Mapping) else None
-    name = (name.strip() or None) if isinstance(name, str) else None
-    state, thread, movement = current_position(item)
-    process_id = item.get("processId")
-    status = item.get("status")
+    return build_request(
+        source,
+        request_id,
+        process_id=item.get("processId"),
+        requester_name=requester.get("name") if isinstance(requester, Mapping) else None,
+        start_date=item.get("startDate"),
+        status=item.get("status"),
+        fields=form_fields(item.get("formFields")),
+        form_id=item.get("formId"),
+        form_record_id=item.get("formRecordId"),
+        position=current_position(item),
+    )
+
+
+def build_request(
+    source: str,
+    request_id: int,
+    *,
+    process_id: Any,
+    requester_name: Any,
+    start_date: Any,
+    status: Any,
+    fields: dict[str, str],
+    form_id: Any,
+    form_record_id: Any,
+    position: tuple[int | None, int | None, int | None],
+) -> FluigRequest:
+    """The rules both readers of a listing item share (parse_request here, listing.py's fast
+    one): values as Fluig sent them, of any JSON type, in; a FluigRequest out."""
+    name = (requester_name.strip() or None) if isinstance(requester_name, str) else None
+    state, thread, movement = position
     return FluigRequest(
         source=source,
         request_id=str(request_id),
         process_id=process_id if isinstance(process_id, str) else "",
         requester_name=name,
-        start_date=parse_fluig_datetime(item.get("startDate")),
+        start_date=parse_fluig_datetime(start_date),
         status=status if isinstance(status, str) else None,
-        fields=form_fields(item.get("formFields")),
-        form_id=as_int(item.get("formId")),
-        form_record_id=as_int(item.get("formRecordId")),
+        fields=fields,
+        form_id=as_int(form_id),
+        form_record_id=as_int(form_record_id),
         state_sequence=state,
         thread_sequence=thread,
         movement_sequence=movement,
@@ -204,21 +230,22 @@ def parse_request(item: Mapping[str, Any], source: str) -> FluigRequest:
 def form_fields(raw: Any) -> dict[str, str]:
     """formFields as the spec's list of {field, value}, or as a {name: value} map; null -> {}."""
     if isinstance(raw, Mapping):
-        pairs: Iterable[tuple[Any, Any]] = raw.items()
-    elif isinstance(raw, list):
-        # The hot loop of a big fetch (500 items x dozens of fields per page): kept lean.
-        fields: dict[str, str] = {}
-        for entry in raw:
-            if type(entry) is not dict:
-                continue
-            name = entry.get("field") or entry.get("fieldId")
-            if type(name) is str:
-                value = entry.get("value")
-                fields[name] = value if type(value) is str else field_text(value)
-        return fields
-    else:
-        return {}
-    return {k: field_text(v) for k, v in pairs if isinstance(k, str) and k}
+        return {k: field_text(v) for k, v in raw.items() if isinstance(k, str) and k}
+    if isinstance(raw, list):
+        return fields_of(
+            (e.get("field") or e.get("fieldId"), e.get("value")) for e in raw if type(e) is dict
+        )
+    return {}
+
+
+def fields_of(pairs: Iterable[tuple[Any, Any]]) -> dict[str, str]:
+    """(field name, value) pairs of a formFields list -> {name: text}; pairs without a name are
+    dropped. The hot loop of a big fetch (500 items x dozens of fields per page): kept lean."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if type(name) is str:
+            fields[name] = value if type(value) is str else field_text(value)
+    return fields
 
 
 def field_text(value: Any) -> str:
@@ -230,27 +257,50 @@ def field_text(value: Any) -> str:
     return str(value)
 
 
+# A movement (currentMovements) or activity: active, threadSequence, movementSequence, the
+# state's sequence, stateSequence, as Fluig sent them.
+Movement = tuple[Any, Any, Any, Any, Any]
+
+
 def current_position(item: Mapping[str, Any]) -> tuple[int | None, int | None, int | None]:
+    """(state sequence, thread sequence, movement sequence) of an item's current activity."""
+    return position_of(_movements(item.get("currentMovements")), _movements(item.get("activities")))
+
+
+def _movements(raw: Any) -> list[Movement] | None:
+    if not isinstance(raw, list):
+        return None
+    out = []
+    for m in raw:
+        if isinstance(m, Mapping):
+            state = m.get("state")
+            sequence = state.get("sequence") if isinstance(state, Mapping) else None
+            out.append(
+                (m.get("active"), m.get("threadSequence"), m.get("movementSequence"), sequence,
+                 m.get("stateSequence"))
+            )  # fmt: skip
+    return out
+
+
+def position_of(
+    current: list[Movement] | None, activities: list[Movement] | None
+) -> tuple[int | None, int | None, int | None]:
     """(state sequence, thread sequence, movement sequence) of the current activity.
 
     From currentMovements (2.0) or the active entries of activities (1.8). With parallel
     threads, the main thread (0) wins, else the first active one.
     """
-    for key in ("currentMovements", "activities"):
-        moves = item.get(key)
-        if not isinstance(moves, list):
+    for moves, strict in ((current, False), (activities, True)):
+        if moves is None:
             continue
-        active = [m for m in moves if isinstance(m, Mapping) and m.get("active") is not False]
-        if key == "activities":
-            active = [m for m in active if m.get("active") is True]
+        active = [m for m in moves if (m[0] is True if strict else m[0] is not False)]
         if not active:
             continue
-        main = next((m for m in active if as_int(m.get("threadSequence")) == 0), active[0])
-        state = main.get("state")
-        seq = as_int(state.get("sequence")) if isinstance(state, Mapping) else None
+        main = next((m for m in active if as_int(m[1]) == 0), active[0])
+        seq = as_int(main[3])
         if seq is None:
-            seq = as_int(main.get("stateSequence"))
-        return seq, as_int(main.get("threadSequence")), as_int(main.get("movementSequence"))
+            seq = as_int(main[4])
+        return seq, as_int(main[1]), as_int(main[2])
     return None, None, None
 
 

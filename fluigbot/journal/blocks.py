@@ -60,7 +60,7 @@ def flat_toml(table: dict[str, Any]) -> str | None:
     if made is None:
         return _flat_lines(table)
     fmt, strings = made
-    if _needs_escape("".join(strings(values))):
+    if needs_escape("".join(strings(values))):
         return None
     return fmt(values)
 
@@ -88,7 +88,7 @@ def _formatter(keys: tuple[str, ...], kinds: tuple[type, ...]) -> Any:
     return namespace["fmt"], getter
 
 
-def _needs_escape(text: str) -> bool:
+def needs_escape(text: str) -> bool:
     """Whether tomli-w would escape something in `text` (NEEDS_ESCAPE.search), answered for
     ASCII text, the usual case, by one byte scan several times cheaper than the regex."""
     if text.isascii():
@@ -131,7 +131,7 @@ def _flat_lines(table: dict[str, Any]) -> str | None:
             lines.append(f"{key} = [\n{items},\n]\n")
         else:
             return None
-    if plain and _needs_escape("".join(plain)):
+    if plain and needs_escape("".join(plain)):
         return None
     return "".join(lines)
 

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import tomli_w
 
 from fluigbot.journal import fsutil
-from fluigbot.journal.blocks import BARE_KEY, FILE_HEADER, NEEDS_ESCAPE, SCHEMA, corrupt
+from fluigbot.journal.blocks import BARE_KEY, FILE_HEADER, SCHEMA, corrupt, needs_escape
 
 Tokens = dict[str, set[str]]
 TABLE = "[[u]]\n"
@@ -81,7 +81,7 @@ def table_text(changes: Tokens) -> str:
             lines.append(f'{name} = [\n    "' + '",\n    "'.join(toks) + '",\n]\n')
         else:
             lines.append(f"{name} = []\n")
-    if NEEDS_ESCAPE.search("".join(plain)):
+    if needs_escape("".join(plain)):
         table = {n: sorted(t) for n, t in sorted(changes.items())}
         return TABLE + tomli_w.dumps(table)
     return "".join(lines)

@@ -360,7 +360,6 @@ class Store:
         if plan is not None:
             self.write_leaves(plan, phones=True, others=True)
             self.end_checkpoint(plan)
-            self.checkpoint_done(plan)
 
     def checkpoint_plan(self) -> CheckpointPlan | None:
         """What a checkpoint writes (None when there is nothing to write), with the marker that
@@ -411,13 +410,10 @@ class Store:
         index.finish_leaf_writes(writes, gone)
 
     def end_checkpoint(self, plan: CheckpointPlan) -> None:
-        """head.toml moved past the tail, once write_leaves() wrote every part."""
+        """head.toml moved past the tail, once write_leaves() wrote every part; the view too."""
         head = {"schema": 1, "seq": plan.seq, "segment": plan.segment}
         fsutil.atomic_write(self.idx / "head.toml", tomli_w.dumps(head).encode())
         (self.idx / "checkpoint.toml").unlink(missing_ok=True)
-
-    def checkpoint_done(self, plan: CheckpointPlan) -> None:
-        """The view after end_checkpoint(plan): head moved past the tail, leaves re-read."""
         v = self.view()
         v.head_seq, v.head_segment = plan.seq, plan.segment
         v.clear_tail()

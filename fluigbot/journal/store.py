@@ -215,7 +215,6 @@ class Journal:
             st.repair()
             raise
         st.end_checkpoint(plan)
-        st.checkpoint_done(plan)
 
     def _open_for_writing(self) -> None:
         st = self._st

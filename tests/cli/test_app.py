@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import typer
+from cli_env import subprocess_env
 
 from fluigbot.cli.app import app
 from fluigbot.errors import (
@@ -124,13 +124,7 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path: Path) -> Non
     export.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text('[fluig.fields]\nphone = "telefone"\nname = "nome"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUIGBOT_")}
-    env |= {
-        "FLUIGBOT_CONFIG": str(config),
-        "FLUIGBOT_STATE_DIR": str(tmp_path / "state"),
-        "FLUIGBOT_JOURNAL_KEY": "pipe-journal-key-" + "x" * 32,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
+    env = subprocess_env(tmp_path, config)
     cmd = [sys.executable, "-m", "fluigbot"]
     proc = subprocess.Popen(
         [*cmd, "fetch", "--from", str(export)],

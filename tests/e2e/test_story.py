@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli_env import subprocess_env
 
 from fluigbot.demo import sample as demo_sample
 from fluigbot.demo.run import Simulators, e164, simulators, write_config
@@ -164,13 +165,7 @@ def test_a_large_fetch_prints_while_its_indexes_are_written(tmp_path: Path) -> N
     export.write_text(
         "processInstanceId;processId;requesterName;telefone\n" + "\n".join(rows) + "\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUIGBOT_")}
-    env |= {
-        "FLUIGBOT_CONFIG": str(config),
-        "FLUIGBOT_STATE_DIR": str(tmp_path / "state"),
-        "FLUIGBOT_JOURNAL_KEY": "e2e-journal-key-" + "x" * 32,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
+    env = subprocess_env(tmp_path, config)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

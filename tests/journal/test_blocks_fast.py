@@ -8,7 +8,7 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fluigbot.journal.blocks import NEEDS_ESCAPE, _needs_escape, flat_toml
+from fluigbot.journal.blocks import NEEDS_ESCAPE, flat_toml, needs_escape
 
 keys = st.text(alphabet=st.sampled_from('abcxyz_-0129AZ." é'), min_size=1, max_size=8)
 texts = st.text(max_size=30)
@@ -78,4 +78,4 @@ def test_a_value_needing_escape_in_a_known_shape_steps_aside() -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=40) | st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
 def test_the_escape_check_is_the_regex(text: str) -> None:
-    assert _needs_escape(text) == (NEEDS_ESCAPE.search(text) is not None)
+    assert needs_escape(text) == (NEEDS_ESCAPE.search(text) is not None)
